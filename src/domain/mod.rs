@@ -1,0 +1,1 @@
+//! Rules per aggregate. Resolvers call these; these call entities and storage.

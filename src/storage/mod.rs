@@ -1,0 +1,1 @@
+//! Stored objects: package files, images and data batches.
