@@ -1,1 +1,18 @@
+//! The registry's schema, as one ordered set of migrations for SQLite and PostgreSQL.
+//!
+//! Migrations are named by the date they were written and what they do; `Migrator` lists them
+//! in order. `datapm-registry migrate` and `serve` both run them through `MigratorTrait::up`.
+
 pub use sea_orm_migration::prelude::*;
+
+mod m20261203_000001_create_accounts;
+
+/// Every migration, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261203_000001_create_accounts::Migration)]
+    }
+}

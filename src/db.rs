@@ -1,0 +1,78 @@
+//! Opening the database and applying migrations.
+//!
+//! `connect` returns a sea-orm `DatabaseConnection` for either backend; SQLite is opened in WAL
+//! mode with foreign keys on, so both backends enforce the same constraints.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+
+use crate::config::DatabaseTarget;
+
+/// Opens a pool on the configured database, creating an SQLite file (and its folder) if needed.
+pub async fn connect(target: &DatabaseTarget) -> anyhow::Result<DatabaseConnection> {
+    let options = match target {
+        DatabaseTarget::Sqlite { path } => sqlite_options(path)?,
+        DatabaseTarget::Postgres { url } => postgres_options(url.expose()),
+    };
+    Database::connect(options)
+        .await
+        .map_err(|e| anyhow::anyhow!(describe_connect_error(target, &e)))
+}
+
+fn sqlite_options(path: &std::path::Path) -> anyhow::Result<ConnectOptions> {
+    if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(folder)
+            .with_context(|| format!("cannot create the database folder {}", folder.display()))?;
+    }
+    let mut options = ConnectOptions::new(format!("sqlite://{}?mode=rwc", path.display()));
+    options
+        .max_connections(8)
+        .min_connections(1)
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+        });
+    Ok(options)
+}
+
+fn postgres_options(url: &str) -> ConnectOptions {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(16)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false);
+    options
+}
+
+/// A connection failure phrased for the operator, without the URL (it may hold a password).
+fn describe_connect_error(target: &DatabaseTarget, error: &sea_orm::DbErr) -> String {
+    match target {
+        DatabaseTarget::Sqlite { path } => format!(
+            "cannot open the SQLite database {} ({error}); check DATAPM_DATA_DIR (--data-dir) \
+             or DATABASE_URL (--database-url)",
+            path.display()
+        ),
+        DatabaseTarget::Postgres { .. } => format!(
+            "cannot connect to PostgreSQL ({error}); check DATABASE_URL (--database-url) or the \
+             TYPEORM_* settings"
+        ),
+    }
+}
+
+/// Applies every pending migration; a no-op when the schema is current.
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<usize> {
+    let pending = Migrator::get_pending_migrations(db).await?.len();
+    Migrator::up(db, None)
+        .await
+        .context("applying database migrations failed")?;
+    Ok(pending)
+}

@@ -1,0 +1,31 @@
+//! The GraphQL schema: one file per area, merged into the query and mutation roots here.
+//!
+//! Resolvers read the shared `AppState` and the per-request `RequestContext` from the context,
+//! call domain code, and return `ApiResult` values that become coded GraphQL errors.
+
+mod status;
+
+use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Schema};
+
+/// The schema type served at `/graphql`.
+pub type RegistrySchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+
+/// Every query, area by area.
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(status::StatusQuery);
+
+/// Builds the schema. The shared `AppState` and the `RequestContext` are attached to each
+/// request, not to the schema, so the state does not have to own the schema that holds it.
+pub fn build_schema() -> RegistrySchema {
+    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
+        .limit_depth(32)
+        .limit_complexity(5_000)
+        .finish()
+}
+
+/// The SDL of the schema, for the compatibility test and for operators.
+pub fn sdl() -> String {
+    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
+        .finish()
+        .sdl()
+}

@@ -1,0 +1,40 @@
+//! The HTTP surface: `/graphql`, health and readiness, `robots.txt`, and the catch-all that
+//! tells DataPM clients a host is a registry.
+
+mod graphql;
+mod middleware;
+mod routes;
+
+use axum::Router;
+use axum::routing::{any, get};
+use tower_http::cors::{Any, CorsLayer};
+
+use crate::app::AppState;
+
+/// Largest request body accepted on `/graphql`, as the original server.
+pub const BODY_LIMIT: usize = 20 * 1024 * 1024;
+
+/// Every route, with request logging and security headers around all of them.
+pub fn router(state: AppState) -> Router {
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods(Any)
+        .allow_headers(Any);
+    let graphql = Router::new()
+        .route("/graphql", get(graphql::get).post(graphql::post))
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(cors);
+    Router::new()
+        .merge(graphql)
+        .route(
+            "/.well-known/apollo/server-health",
+            get(routes::apollo_health),
+        )
+        .route("/healthz", get(routes::healthz))
+        .route("/readyz", get(routes::readyz))
+        .route("/robots.txt", get(routes::robots))
+        .fallback(any(routes::catch_all))
+        .layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(axum::middleware::from_fn(middleware::log_request))
+        .with_state(state)
+}
