@@ -7,6 +7,7 @@
 use async_graphql::ErrorExtensions;
 
 /// What went wrong, as a client of the original server would see it.
+#[derive(Clone)]
 pub enum ApiError {
     /// Anonymous caller where a signed-in one is needed (`NOT_AUTHENTICATED`).
     NotAuthenticated,
@@ -29,7 +30,7 @@ pub enum ApiError {
         extra: Vec<(&'static str, String)>,
     },
     /// Anything the caller cannot fix; the detail goes to the log only.
-    Internal(anyhow::Error),
+    Internal(std::sync::Arc<anyhow::Error>),
 }
 
 impl std::fmt::Debug for ApiError {
@@ -78,19 +79,19 @@ impl ApiError {
     }
 
     pub fn internal(error: impl Into<anyhow::Error>) -> Self {
-        ApiError::Internal(error.into())
+        ApiError::Internal(std::sync::Arc::new(error.into()))
     }
 }
 
 impl From<sea_orm::DbErr> for ApiError {
     fn from(error: sea_orm::DbErr) -> Self {
-        ApiError::Internal(anyhow::Error::new(error).context("database"))
+        ApiError::internal(anyhow::Error::new(error).context("database"))
     }
 }
 
 impl From<crate::storage::StorageError> for ApiError {
     fn from(error: crate::storage::StorageError) -> Self {
-        ApiError::Internal(anyhow::Error::new(error).context("storage"))
+        ApiError::internal(anyhow::Error::new(error).context("storage"))
     }
 }
 
@@ -116,3 +117,9 @@ impl From<ApiError> for async_graphql::Error {
 
 /// Shorthand for resolver and domain results.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+impl From<crate::domain::values::ValueError> for ApiError {
+    fn from(error: crate::domain::values::ValueError) -> Self {
+        ApiError::Invalid(error.code().to_owned())
+    }
+}

@@ -402,3 +402,102 @@ pub fn unique_violation_as_taken(error: sea_orm::DbErr) -> ApiError {
         _ => error.into(),
     }
 }
+
+/// Profile fields a user may change; `None` leaves a field as it is.
+#[derive(Default)]
+pub struct ProfileChanges {
+    pub username: Option<Username>,
+    pub email: Option<EmailAddress>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub description: Option<String>,
+    pub location: Option<String>,
+    pub website: Option<String>,
+    pub twitter_handle: Option<String>,
+    pub github_handle: Option<String>,
+    pub name_is_public: Option<bool>,
+    pub location_is_public: Option<bool>,
+    pub twitter_handle_is_public: Option<bool>,
+    pub github_handle_is_public: Option<bool>,
+    pub email_address_is_public: Option<bool>,
+    pub website_is_public: Option<bool>,
+    pub ui_dark_mode_enabled: Option<bool>,
+    /// The names of the fields supplied, for the activity log.
+    pub supplied: Vec<String>,
+}
+
+/// Applies a user's changes to their own profile. A new username renames the personal
+/// catalog with it.
+pub async fn update_profile(
+    state: &AppState,
+    current: &user::Model,
+    changes: ProfileChanges,
+) -> ApiResult<user::Model> {
+    let txn = state.db.begin().await?;
+    let mut row = user::ActiveModel::from(current.clone());
+    if let Some(username) = &changes.username {
+        let renamed = username.lowercase() != current.username_key;
+        if renamed && !username_available(&txn, username).await? {
+            return Err(ApiError::invalid("USERNAME_NOT_AVAILABLE"));
+        }
+        row.username = Set(username.lowercase());
+        row.username_key = Set(username.lowercase());
+    }
+    if let Some(email) = &changes.email {
+        let changed = email.lowercase() != current.email_key;
+        if changed && by_email(&txn, email.as_str()).await?.is_some() {
+            return Err(ApiError::invalid("EMAIL_ADDRESS_NOT_AVAILABLE"));
+        }
+        row.email_address = Set(email.as_str().to_owned());
+        row.email_key = Set(email.lowercase());
+    }
+    apply_text(&mut row.first_name, changes.first_name);
+    apply_text(&mut row.last_name, changes.last_name);
+    apply_text(&mut row.description, changes.description);
+    apply_text(&mut row.location, changes.location);
+    apply_text(&mut row.website, changes.website);
+    apply_text(&mut row.twitter_handle, changes.twitter_handle);
+    apply_text(&mut row.github_handle, changes.github_handle);
+    apply_flag(&mut row.name_is_public, changes.name_is_public);
+    apply_flag(&mut row.location_is_public, changes.location_is_public);
+    apply_flag(
+        &mut row.twitter_handle_is_public,
+        changes.twitter_handle_is_public,
+    );
+    apply_flag(
+        &mut row.github_handle_is_public,
+        changes.github_handle_is_public,
+    );
+    apply_flag(
+        &mut row.email_address_is_public,
+        changes.email_address_is_public,
+    );
+    apply_flag(&mut row.website_is_public, changes.website_is_public);
+    apply_flag(&mut row.ui_dark_mode_enabled, changes.ui_dark_mode_enabled);
+    row.updated_at = Set(Utc::now());
+    let updated = row.update(&txn).await.map_err(unique_violation_as_taken)?;
+    if updated.username_key != current.username_key {
+        catalogs::rename_personal(&txn, &current.username_key, &updated).await?;
+    }
+    let mut event = ActivityEvent::new("USER_EDIT");
+    event.user_id = Some(updated.id);
+    event.username = Some(updated.username.clone());
+    event.target_user_id = Some(updated.id);
+    event.target_username = Some(updated.username.clone());
+    event.properties_edited = Some(changes.supplied);
+    state.activity.record(&txn, event).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+fn apply_text(field: &mut sea_orm::ActiveValue<Option<String>>, value: Option<String>) {
+    if let Some(value) = value {
+        *field = Set(Some(value.trim().to_owned()).filter(|v| !v.is_empty()));
+    }
+}
+
+fn apply_flag(field: &mut sea_orm::ActiveValue<bool>, value: Option<bool>) {
+    if let Some(value) = value {
+        *field = Set(value);
+    }
+}

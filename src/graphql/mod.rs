@@ -3,29 +3,55 @@
 //! Resolvers read the shared `AppState` and the per-request `RequestContext` from the context,
 //! call domain code, and return `ApiResult` values that become coded GraphQL errors.
 
+mod admin;
+mod api_keys;
+mod guards;
+mod scalars;
 mod status;
+mod users;
 
-use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Schema};
+use async_graphql::{EmptySubscription, MergedObject, Schema};
 
 /// The schema type served at `/graphql`.
-pub type RegistrySchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+pub type RegistrySchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Every query, area by area.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(status::StatusQuery);
+pub struct QueryRoot(
+    status::StatusQuery,
+    users::UserQuery,
+    api_keys::ApiKeyQuery,
+    admin::AdminQuery,
+);
+
+/// Every mutation, area by area.
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(
+    users::UserMutation,
+    api_keys::ApiKeyMutation,
+    admin::AdminMutation,
+);
 
 /// Builds the schema. The shared `AppState` and the `RequestContext` are attached to each
 /// request, not to the schema, so the state does not have to own the schema that holds it.
 pub fn build_schema() -> RegistrySchema {
-    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
-        .limit_depth(32)
-        .limit_complexity(5_000)
-        .finish()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .limit_depth(32)
+    .limit_complexity(5_000)
+    .finish()
 }
 
 /// The SDL of the schema, for the compatibility test and for operators.
 pub fn sdl() -> String {
-    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
-        .finish()
-        .sdl()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .finish()
+    .sdl()
 }

@@ -1,0 +1,51 @@
+//! Custom scalars of the DataPM schema: `Date` and `Void`.
+
+use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
+use chrono::{DateTime, SecondsFormat, Utc};
+
+/// A point in time, written as ISO-8601 in UTC with milliseconds (`2023-07-19T20:57:26.000Z`),
+/// the way the original server's JavaScript dates serialise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Date(pub DateTime<Utc>);
+
+#[Scalar(name = "Date")]
+impl ScalarType for Date {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::String(text) => DateTime::parse_from_rfc3339(text)
+                .map(|d| Date(d.with_timezone(&Utc)))
+                .map_err(|_| InputValueError::custom("expected an ISO-8601 date")),
+            Value::Number(n) => n
+                .as_i64()
+                .and_then(DateTime::from_timestamp_millis)
+                .map(Date)
+                .ok_or_else(|| InputValueError::custom("expected milliseconds since 1970")),
+            _ => Err(InputValueError::expected_type(value)),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.to_rfc3339_opts(SecondsFormat::Millis, true))
+    }
+}
+
+impl From<DateTime<Utc>> for Date {
+    fn from(value: DateTime<Utc>) -> Self {
+        Date(value)
+    }
+}
+
+/// The return type of mutations that answer nothing; always `null`.
+#[derive(Clone, Copy, Debug)]
+pub struct Void;
+
+#[Scalar(name = "Void")]
+impl ScalarType for Void {
+    fn parse(_value: Value) -> InputValueResult<Self> {
+        Ok(Void)
+    }
+
+    fn to_value(&self) -> Value {
+        Value::Null
+    }
+}
