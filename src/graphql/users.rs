@@ -120,41 +120,41 @@ impl User {
         )
     }
 
-    async fn name_is_public(&self) -> bool {
-        self.model.name_is_public
+    async fn name_is_public(&self) -> Option<bool> {
+        Some(self.model.name_is_public)
     }
 
-    async fn location_is_public(&self) -> bool {
-        self.model.location_is_public
+    async fn location_is_public(&self) -> Option<bool> {
+        Some(self.model.location_is_public)
     }
 
-    async fn twitter_handle_is_public(&self) -> bool {
-        self.model.twitter_handle_is_public
+    async fn twitter_handle_is_public(&self) -> Option<bool> {
+        Some(self.model.twitter_handle_is_public)
     }
 
     #[graphql(name = "gitHubHandleIsPublic")]
-    async fn github_handle_is_public(&self) -> bool {
-        self.model.github_handle_is_public
+    async fn github_handle_is_public(&self) -> Option<bool> {
+        Some(self.model.github_handle_is_public)
     }
 
-    async fn email_address_is_public(&self) -> bool {
-        self.model.email_address_is_public
+    async fn email_address_is_public(&self) -> Option<bool> {
+        Some(self.model.email_address_is_public)
     }
 
-    async fn website_is_public(&self) -> bool {
-        self.model.website_is_public
+    async fn website_is_public(&self) -> Option<bool> {
+        Some(self.model.website_is_public)
     }
 
-    async fn is_admin(&self) -> bool {
-        self.model.is_site_admin
+    async fn is_admin(&self) -> Option<bool> {
+        Some(self.model.is_site_admin)
     }
 
-    async fn status(&self) -> UserStatus {
-        UserStatus::from_stored(&self.model.status)
+    async fn status(&self) -> Option<UserStatus> {
+        Some(UserStatus::from_stored(&self.model.status))
     }
 
-    async fn ui_dark_mode_enabled(&self) -> bool {
-        self.sees_private && self.model.ui_dark_mode_enabled
+    async fn ui_dark_mode_enabled(&self) -> Option<bool> {
+        Some(self.sees_private && self.model.ui_dark_mode_enabled)
     }
 }
 
