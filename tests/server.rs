@@ -21,7 +21,7 @@ on_both_databases! {
                 "serverVersion": env!("CARGO_PKG_VERSION"),
             }}})
         );
-        server.stop().await;
+        server.finish().await;
     }
 
     async fn a_restarted_server_keeps_its_database_and_signing_key(backend: Backend) {
@@ -34,7 +34,7 @@ on_both_databases! {
         assert_eq!(key_before, key_after);
         let reply = server.graphql("{ registryStatus { status } }", json!({})).await;
         assert_eq!(reply.data("registryStatus")["status"], "SERVING_REQUESTS");
-        server.stop().await;
+        server.finish().await;
     }
 
     async fn migrating_twice_changes_nothing(backend: Backend) {
@@ -46,6 +46,7 @@ on_both_databases! {
         assert!(first > 0, "a fresh database needs migrations");
         assert_eq!(second, 0);
         db.close().await.unwrap();
+        support::server::drop_database(&target).await;
     }
 }
 
@@ -70,7 +71,7 @@ async fn a_body_over_twenty_megabytes_is_refused_with_413_and_an_error_body() {
             .unwrap()
             .contains("larger than")
     );
-    server.stop().await;
+    server.finish().await;
 }
 
 #[tokio::test]
@@ -91,7 +92,7 @@ async fn broken_json_is_refused_with_400_and_says_what_to_send() {
         message.starts_with("Request body is not a GraphQL request"),
         "{message}"
     );
-    server.stop().await;
+    server.finish().await;
 }
 
 #[tokio::test]
@@ -102,7 +103,7 @@ async fn a_query_that_does_not_parse_gets_400_graphql_parse_failed() {
         .await;
     assert_eq!(reply.status, 400);
     assert_eq!(reply.error().1, "GRAPHQL_PARSE_FAILED");
-    server.stop().await;
+    server.finish().await;
 }
 
 #[tokio::test]
@@ -115,7 +116,7 @@ async fn an_unknown_field_gets_400_graphql_validation_failed() {
     let (message, code) = reply.error();
     assert_eq!(code, "GRAPHQL_VALIDATION_FAILED");
     assert!(message.contains("colour"), "{message}");
-    server.stop().await;
+    server.finish().await;
 }
 
 #[tokio::test]
@@ -130,7 +131,7 @@ async fn the_clients_accept_charset_header_is_not_refused() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    server.stop().await;
+    server.finish().await;
 }
 
 #[tokio::test]
@@ -144,7 +145,7 @@ async fn a_get_query_in_the_url_is_answered() {
     assert_eq!(response.status(), 200);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["data"]["registryStatus"]["status"], "SERVING_REQUESTS");
-    server.stop().await;
+    server.finish().await;
 }
 
 #[tokio::test]
@@ -158,7 +159,7 @@ async fn a_browser_get_on_graphql_shows_graphiql() {
         .unwrap();
     assert_eq!(response.status(), 200);
     assert!(response.text().await.unwrap().contains("graphiql"));
-    server.stop().await;
+    server.finish().await;
 }
 
 #[tokio::test]
@@ -175,7 +176,7 @@ async fn a_package_url_answers_with_the_registry_headers() {
         server.url.as_str()
     );
     assert_eq!(response.headers()["x-datapm-version"], "0.32.47");
-    server.stop().await;
+    server.finish().await;
 }
 
 #[tokio::test]
@@ -192,7 +193,7 @@ async fn a_request_for_another_host_is_redirected_to_the_registry_url() {
         response.headers()["location"],
         format!("{}/cat/pkg?x=1", server.url).as_str()
     );
-    server.stop().await;
+    server.finish().await;
 }
 
 #[tokio::test]
@@ -212,7 +213,7 @@ async fn every_response_carries_the_security_headers_and_graphql_allows_any_orig
         .await
         .unwrap();
     assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
-    server.stop().await;
+    server.finish().await;
 }
 
 #[tokio::test]
@@ -245,7 +246,7 @@ async fn health_readiness_and_robots_answer() {
         .await
         .unwrap();
     assert_eq!(robots, "User-agent: *\nDisallow: /\n");
-    server.stop().await;
+    server.finish().await;
 }
 
 #[tokio::test]
@@ -258,5 +259,5 @@ async fn readiness_fails_when_storage_stops_taking_writes() {
     let response = server.get("/readyz").send().await.unwrap();
     assert_eq!(response.status(), 503);
     assert_eq!(response.text().await.unwrap(), "storage not writable\n");
-    server.stop().await;
+    server.finish().await;
 }

@@ -44,6 +44,23 @@ async fn create_pg_database() -> String {
     url.to_string()
 }
 
+/// Drops a database made by `fresh_database` (SQLite files go with the test's folder).
+pub async fn drop_database(database: &DatabaseTarget) {
+    let DatabaseTarget::Postgres { url } = database else {
+        return;
+    };
+    let name = url::Url::parse(url.expose())
+        .unwrap()
+        .path()
+        .trim_start_matches('/')
+        .to_owned();
+    let admin_url = std::env::var("DATAPM_TEST_DATABASE_URL").unwrap();
+    let admin = Database::connect(&admin_url).await.unwrap();
+    let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+    admin.execute_unprepared(&drop).await.unwrap();
+    admin.close().await.unwrap();
+}
+
 /// Settings for a test server; change fields before `start`.
 pub struct TestConfig {
     pub backend: Backend,
@@ -200,6 +217,12 @@ impl TestServer {
             server.shutdown().await.unwrap();
         }
         (self.config, self.database)
+    }
+
+    /// Stops the server and drops its PostgreSQL database, if it had one.
+    pub async fn finish(self) {
+        let (_, database) = self.stop().await;
+        drop_database(&database).await;
     }
 
     pub fn state(&self) -> &datapm_registry::app::AppState {
