@@ -72,12 +72,12 @@ impl Server {
     /// registry URL can name the port).
     pub async fn start_on(config: ServerConfig, listener: TcpListener) -> anyhow::Result<Server> {
         prepare_data_dir(&config.data_dir)?;
+        let store = open_storage(&config.storage_url).await?;
         let db = crate::db::connect(&config.database).await?;
         let applied = crate::db::migrate(&db).await?;
         if applied > 0 {
             tracing::info!(applied, "database migrations applied");
         }
-        let store = open_storage(&config.storage_url).await?;
         let address = listener.local_addr()?;
         let secret = jwt::load_or_create_secret(config.jwt_key.as_ref(), &config.data_dir)?;
         let jwt = JwtKeys::new(&secret, config.registry_url.as_str())?;

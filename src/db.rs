@@ -16,7 +16,10 @@ use crate::config::DatabaseTarget;
 pub async fn connect(target: &DatabaseTarget) -> anyhow::Result<DatabaseConnection> {
     let options = match target {
         DatabaseTarget::Sqlite { path } => sqlite_options(path)?,
-        DatabaseTarget::Postgres { url } => postgres_options(url.expose()),
+        DatabaseTarget::Postgres { url } => {
+            probe_postgres(target, url.expose()).await?;
+            postgres_options(url.expose())
+        }
     };
     Database::connect(options)
         .await
@@ -40,6 +43,22 @@ fn sqlite_options(path: &std::path::Path) -> anyhow::Result<ConnectOptions> {
                 .busy_timeout(Duration::from_secs(10))
         });
     Ok(options)
+}
+
+/// One direct connection first: the pool would retry a refused connection until its acquire
+/// timeout and then report only that it timed out, hiding the reason.
+async fn probe_postgres(target: &DatabaseTarget, url: &str) -> anyhow::Result<()> {
+    use sea_orm::sqlx::{Connection, PgConnection};
+    let attempt = tokio::time::timeout(Duration::from_secs(5), PgConnection::connect(url)).await;
+    let error = match attempt {
+        Ok(Ok(connection)) => {
+            let _ = connection.close().await;
+            return Ok(());
+        }
+        Ok(Err(e)) => sea_orm::DbErr::Conn(sea_orm::RuntimeErr::Internal(e.to_string())),
+        Err(_) => sea_orm::DbErr::Conn(sea_orm::RuntimeErr::Internal("no answer in 5 s".into())),
+    };
+    anyhow::bail!(describe_connect_error(target, &error))
 }
 
 fn postgres_options(url: &str) -> ConnectOptions {

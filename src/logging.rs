@@ -8,7 +8,10 @@ use crate::config::LogFormat;
 /// Installs the global subscriber; call once, first thing.
 pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"))
+        // sea-orm's driver spans carry the connection options, password included, at trace
+        // level; keep them out whatever RUST_LOG asks for.
+        .add_directive("sea_orm::driver=debug".parse().expect("a constant directive parses"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -125,12 +125,6 @@ impl Registry {
 
     /// Sends SIGTERM to a started `serve` and waits for the exit.
     fn stop(&mut self) -> Finished {
-        // `serve` watches for SIGTERM only after it has logged `serving`, so a signal sent as
-        // soon as `/healthz` answers can kill it outright (see the ignored test
-        // `a_sigterm_while_serve_starts_still_ends_with_status_zero`). Until that is fixed,
-        // stop only once the line is out and the watch has had a moment to start.
-        self.wait_for_stderr("serving");
-        std::thread::sleep(Duration::from_millis(200));
         self.terminate();
         self.wait(STOPS_WITHIN)
     }
@@ -457,13 +451,10 @@ fn secrets_appear_neither_in_a_refused_start_nor_in_the_help_text() {
     }
 }
 
-/// BUG, see the ignore reason. `serve` starts watching for SIGTERM only after the server is up
-/// (src/cli/serve.rs), so a SIGTERM during start-up, or right after `/healthz` first answers,
-/// meets the default action and kills the process: no graceful shutdown, no status 0. A
-/// supervisor that stops a service while it starts does exactly this. The data directory
-/// appears early in start-up, so the signal lands while the database is being prepared.
+/// A supervisor may stop a service while it starts. The data directory appears early in
+/// start-up, so the signal lands while the database is being prepared; `serve` must still shut
+/// down in order and exit with status 0.
 #[test]
-#[ignore = "fails until src/cli/serve.rs watches for SIGTERM before Server::start"]
 fn a_sigterm_while_serve_starts_still_ends_with_status_zero() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port().to_string();
@@ -484,13 +475,14 @@ fn a_sigterm_while_serve_starts_still_ends_with_status_zero() {
     );
 }
 
-/// BUG, see the ignore reason. At `RUST_LOG=trace` sea-orm opens a span on its PostgreSQL
-/// connector that records the whole `ConnectOptions`, URL and password included, and every
-/// event inside it (rustls, sqlx) prints that span. It takes a server that answers, so this test
-/// needs the test PostgreSQL; a database that does not exist makes `serve` give up at once.
+/// At `RUST_LOG=trace` sea-orm opens a span on its PostgreSQL connector that records the whole
+/// `ConnectOptions`, URL and password included; no line may carry the password. It takes a
+/// server that answers, so this test needs the test PostgreSQL.
 #[test]
-#[ignore = "fails until src/logging.rs keeps sea_orm::driver below trace; needs \
-            DATAPM_TEST_DATABASE_URL"]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "skipped: set DATAPM_TEST_DATABASE_URL to run on PostgreSQL"
+)]
 fn a_database_password_stays_out_of_trace_level_logs() {
     let admin = std::env::var("DATAPM_TEST_DATABASE_URL")
         .expect("DATAPM_TEST_DATABASE_URL names the test PostgreSQL");
