@@ -8,6 +8,7 @@
 pub mod api_keys;
 pub mod catalogs;
 pub mod credentials;
+pub mod package_file;
 pub mod sessions;
 pub mod tokens;
 pub mod users;
