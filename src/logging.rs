@@ -11,7 +11,11 @@ pub fn init(format: LogFormat) {
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"))
         // sea-orm's driver spans carry the connection options, password included, at trace
         // level; keep them out whatever RUST_LOG asks for.
-        .add_directive("sea_orm::driver=debug".parse().expect("a constant directive parses"));
+        .add_directive(
+            "sea_orm::driver=debug"
+                .parse()
+                .expect("a constant directive parses"),
+        );
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -222,8 +222,12 @@ enum CatalogPermissions {
     Id,
     CatalogId,
     UserId,
-    Permissions,
-    PackagePermissions,
+    CanView,
+    CanEdit,
+    CanManage,
+    PackageView,
+    PackageEdit,
+    PackageManage,
     CreatedAt,
     UpdatedAt,
 }
@@ -234,8 +238,12 @@ fn catalog_permissions() -> TableCreateStatement {
         .col(big_pk_auto(CatalogPermissions::Id))
         .col(big_integer(CatalogPermissions::CatalogId))
         .col(big_integer(CatalogPermissions::UserId))
-        .col(json(CatalogPermissions::Permissions))
-        .col(json(CatalogPermissions::PackagePermissions))
+        .col(boolean(CatalogPermissions::CanView).default(false))
+        .col(boolean(CatalogPermissions::CanEdit).default(false))
+        .col(boolean(CatalogPermissions::CanManage).default(false))
+        .col(boolean(CatalogPermissions::PackageView).default(false))
+        .col(boolean(CatalogPermissions::PackageEdit).default(false))
+        .col(boolean(CatalogPermissions::PackageManage).default(false))
         .col(now(CatalogPermissions::CreatedAt))
         .col(now(CatalogPermissions::UpdatedAt))
         .foreign_key(&mut cascade_to(

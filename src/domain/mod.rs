@@ -3,13 +3,20 @@
 //! - `values`: parsed, validated values (usernames, addresses, passwords, slugs).
 //! - `credentials`: password hashes and API-key secrets.
 //! - `users`, `sessions`, `api_keys`, `tokens`: accounts and signing in.
-//! - `catalogs`: catalogs and their grants.
+//! - `permissions`, `grants`: who may do what with catalogs and packages, and changing it.
+//! - `catalogs`, `packages`, `versions`: what is published; `package_file` reads the files.
+//! - `search`: finding packages and catalogs.
 
 pub mod api_keys;
 pub mod catalogs;
 pub mod credentials;
+pub mod grants;
 pub mod package_file;
+pub mod packages;
+pub mod permissions;
+pub mod search;
 pub mod sessions;
 pub mod tokens;
 pub mod users;
 pub mod values;
+pub mod versions;

@@ -37,6 +37,11 @@ pub struct NewAccount {
     pub ui_dark_mode_enabled: bool,
 }
 
+/// The user with this id.
+pub async fn by_id(db: &impl ConnectionTrait, id: i64) -> ApiResult<Option<user::Model>> {
+    Ok(user::Entity::find_by_id(id).one(db).await?)
+}
+
 /// The user with this username, ignoring case.
 pub async fn by_username(
     db: &impl ConnectionTrait,
@@ -259,7 +264,7 @@ pub async fn delete(state: &AppState, actor: &user::Model, target: user::Model) 
     event.target_user_id = Some(target.id);
     event.target_username = Some(target.username.clone());
     let txn = state.db.begin().await?;
-    catalogs::delete_personal(&txn, &target).await?;
+    let package_ids = catalogs::delete_personal(&txn, &target).await?;
     user::Entity::delete_by_id(target.id).exec(&txn).await?;
     // The event's row would vanish with the deleted actor, so it is only printed then.
     match actor.id == target.id {
@@ -267,6 +272,7 @@ pub async fn delete(state: &AppState, actor: &user::Model, target: user::Model) 
         false => state.activity.record(&txn, event).await?,
     }
     txn.commit().await?;
+    super::packages::delete_stored_files(state, &package_ids).await;
     tracing::info!(user_id = target.id, "account deleted");
     Ok(())
 }

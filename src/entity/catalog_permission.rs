@@ -8,10 +8,13 @@ pub struct Model {
     pub id: i64,
     pub catalog_id: i64,
     pub user_id: i64,
-    /// JSON array of `VIEW`, `EDIT`, `MANAGE`.
-    pub permissions: Json,
-    /// JSON array granted on every package of the catalog.
-    pub package_permissions: Json,
+    pub can_view: bool,
+    pub can_edit: bool,
+    pub can_manage: bool,
+    /// Granted on every package of the catalog.
+    pub package_view: bool,
+    pub package_edit: bool,
+    pub package_manage: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -3,12 +3,18 @@
 //! Resolvers read the shared `AppState` and the per-request `RequestContext` from the context,
 //! call domain code, and return `ApiResult` values that become coded GraphQL errors.
 
+mod access;
 mod admin;
 mod api_keys;
+mod catalogs;
+mod grants;
 mod guards;
+mod identifiers;
+mod packages;
 mod scalars;
 mod status;
 mod users;
+mod versions;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 
@@ -22,6 +28,10 @@ pub struct QueryRoot(
     users::UserQuery,
     api_keys::ApiKeyQuery,
     admin::AdminQuery,
+    catalogs::CatalogQuery,
+    packages::PackageQuery,
+    versions::VersionQuery,
+    grants::GrantQuery,
 );
 
 /// Every mutation, area by area.
@@ -30,6 +40,10 @@ pub struct MutationRoot(
     users::UserMutation,
     api_keys::ApiKeyMutation,
     admin::AdminMutation,
+    catalogs::CatalogMutation,
+    packages::PackageMutation,
+    versions::VersionMutation,
+    grants::GrantMutation,
 );
 
 /// Builds the schema. The shared `AppState` and the `RequestContext` are attached to each

@@ -49,3 +49,35 @@ impl ScalarType for Void {
         Value::Null
     }
 }
+
+/// `PackageFileJSON`: a package file that travels as a JSON *string*, both ways, as the
+/// original server's clients expect.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PackageFileJson(pub serde_json::Value);
+
+impl PackageFileJson {
+    /// The text to parse: the string sent, or, from a client that sent an object, its JSON.
+    pub fn into_text(self) -> String {
+        match self.0 {
+            serde_json::Value::String(text) => text,
+            other => other.to_string(),
+        }
+    }
+}
+
+#[Scalar(name = "PackageFileJSON")]
+impl ScalarType for PackageFileJson {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match value {
+            Value::String(text) => Ok(PackageFileJson(serde_json::Value::String(text))),
+            Value::Object(_) => Ok(PackageFileJson(
+                value.into_json().map_err(InputValueError::custom)?,
+            )),
+            other => Err(InputValueError::expected_type(other)),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.to_string())
+    }
+}

@@ -15,9 +15,12 @@ macro_rules! difference_types {
     ($($(#[$doc:meta])* $variant:ident = $name:literal,)*) => {
         /// What changed between two versions: the GraphQL enum `PackageDifferenceType`, every
         /// value, in the schema's order.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        ///
+        /// It is also that enum on the GraphQL side, so the names are written only here.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, async_graphql::Enum)]
+        #[graphql(name = "PackageDifferenceType")]
         pub enum DifferenceType {
-            $($(#[$doc])* #[serde(rename = $name)] $variant,)*
+            $($(#[$doc])* #[serde(rename = $name)] #[graphql(name = $name)] $variant,)*
         }
 
         impl DifferenceType {
