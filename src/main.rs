@@ -1,5 +1,6 @@
 use clap::Parser;
 use datapm_registry::cli::Cli;
+use datapm_registry::cli::user::UserCommandError;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -9,7 +10,8 @@ async fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
-            std::process::ExitCode::FAILURE
+            let refusal = error.downcast_ref::<UserCommandError>();
+            std::process::ExitCode::from(refusal.map_or(1, UserCommandError::exit_code))
         }
     }
 }

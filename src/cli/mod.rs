@@ -2,6 +2,7 @@
 
 pub mod migrate;
 pub mod serve;
+pub mod user;
 
 use clap::{Parser, Subcommand};
 
@@ -25,6 +26,8 @@ pub enum Command {
     Serve(Box<ServeOptions>),
     /// Apply database migrations, or list them with --status
     Migrate(migrate::MigrateOptions),
+    /// Create, list, change, suspend and delete users, and make API keys
+    User(user::UserOptions),
 }
 
 impl Cli {
@@ -33,6 +36,7 @@ impl Cli {
         match self.command {
             Command::Serve(options) => serve::run(*options).await,
             Command::Migrate(options) => migrate::run(options).await,
+            Command::User(options) => user::run(options).await,
         }
     }
 }
