@@ -129,19 +129,6 @@ impl Registry {
         self.wait(STOPS_WITHIN)
     }
 
-    /// Waits until `text` appears on stderr.
-    fn wait_for_stderr(&self, text: &str) {
-        let deadline = Instant::now() + READY_WITHIN;
-        while !self.stderr.text().contains(text) {
-            assert!(
-                Instant::now() < deadline,
-                "no {text:?} on stderr within {READY_WITHIN:?}:\n{}",
-                self.stderr.text()
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-
     /// Polls `GET /healthz` on `port` until it answers 200.
     async fn wait_until_ready(&mut self, port: u16) {
         let client = reqwest::Client::builder()

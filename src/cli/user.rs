@@ -122,7 +122,7 @@ fn invalid(field: &'static str) -> impl Fn(ValueError) -> UserCommandError {
 /// (`ApiError` has no `Display` on purpose).
 fn api_error(error: ApiError) -> anyhow::Error {
     match error {
-        ApiError::Internal(detail) => detail,
+        ApiError::Internal(detail) => anyhow::anyhow!("{detail:#}"),
         other => anyhow::anyhow!("{}", other.message()),
     }
 }

@@ -376,7 +376,7 @@ pub async fn delete(state: &AppState, viewer: &Viewer, catalog: catalog::Model) 
     event.removed_item_id = Some(catalog.id);
     state.activity.record(&txn, event).await?;
     txn.commit().await?;
-    super::packages::delete_stored_files(state, &package_ids).await;
+    super::packages::delete_stored_files(&*state.store, &package_ids).await;
     Ok(())
 }
 

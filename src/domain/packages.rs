@@ -16,7 +16,7 @@ use crate::app::AppState;
 use crate::auth::Viewer;
 use crate::entity::{catalog, package, package_permission, user, version};
 use crate::error::{ApiError, ApiResult};
-use crate::storage::ObjectKey;
+use crate::storage::{ObjectKey, ObjectStore};
 
 /// A package with the catalog it is in.
 #[derive(Clone, Debug)]
@@ -306,7 +306,7 @@ pub async fn delete(state: &AppState, viewer: &Viewer, located: Located) -> ApiR
     removed.event_type = "CATALOG_PACKAGE_REMOVED";
     state.activity.record(&txn, removed).await?;
     txn.commit().await?;
-    delete_stored_files(state, &[located.package.id]).await;
+    delete_stored_files(&*state.store, &[located.package.id]).await;
     Ok(())
 }
 
@@ -317,9 +317,9 @@ pub fn storage_prefix(package_id: i64) -> String {
 
 /// Removes the stored files of deleted packages. Their rows are already gone, so a failure
 /// only leaves unreachable files behind; it is logged for the operator.
-pub async fn delete_stored_files(state: &AppState, package_ids: &[i64]) {
+pub async fn delete_stored_files(store: &dyn ObjectStore, package_ids: &[i64]) {
     for id in package_ids {
-        let objects = match state.store.list(&storage_prefix(*id)).await {
+        let objects = match store.list(&storage_prefix(*id)).await {
             Ok(objects) => objects,
             Err(error) => {
                 tracing::error!(%error, package_id = id, "could not list a deleted package's files");
@@ -327,7 +327,7 @@ pub async fn delete_stored_files(state: &AppState, package_ids: &[i64]) {
             }
         };
         for object in objects {
-            if let Err(error) = state.store.delete(&object.key).await {
+            if let Err(error) = store.delete(&object.key).await {
                 tracing::error!(%error, package_id = id, "could not delete a deleted package's file");
             }
         }

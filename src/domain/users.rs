@@ -272,7 +272,7 @@ pub async fn delete(state: &AppState, actor: &user::Model, target: user::Model) 
         false => state.activity.record(&txn, event).await?,
     }
     txn.commit().await?;
-    super::packages::delete_stored_files(state, &package_ids).await;
+    super::packages::delete_stored_files(&*state.store, &package_ids).await;
     tracing::info!(user_id = target.id, "account deleted");
     Ok(())
 }

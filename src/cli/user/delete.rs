@@ -8,8 +8,10 @@ use clap::Args;
 use sea_orm::{EntityTrait, TransactionTrait};
 
 use super::{UserTarget, api_error, find_user, open};
-use crate::domain::catalogs;
+use crate::config::default_storage_url;
+use crate::domain::{catalogs, packages};
 use crate::entity::user;
+use crate::storage;
 
 /// `user delete`'s flags.
 #[derive(Debug, Args)]
@@ -17,6 +19,11 @@ pub struct DeleteOptions {
     /// Delete without asking; needed when standard input is not a terminal
     #[arg(long)]
     pub yes: bool,
+
+    /// Where stored files are, to remove those of the personal catalog's packages
+    /// [default: the data directory's `storage/`]
+    #[arg(long, env = "STORAGE_URL")]
+    pub storage_url: Option<String>,
 
     #[command(flatten)]
     pub target: UserTarget,
@@ -30,13 +37,22 @@ pub async fn run(options: DeleteOptions) -> anyhow::Result<()> {
         anyhow::bail!("cancelled; user {} was not deleted", target.username);
     }
 
+    let storage_url = match &options.storage_url {
+        Some(url) => url.clone(),
+        None => default_storage_url(&options.target.database.data_dir),
+    };
+    let store = storage::open(&storage_url)
+        .await
+        .map_err(|e| anyhow::anyhow!("STORAGE_URL (--storage-url) cannot be used: {e}"))?;
+
     let txn = db.begin().await?;
-    catalogs::delete_personal(&txn, &target)
+    let package_ids = catalogs::delete_personal(&txn, &target)
         .await
         .map_err(api_error)?;
     user::Entity::delete_by_id(target.id).exec(&txn).await?;
     txn.commit().await?;
     db.close().await?;
+    packages::delete_stored_files(&*store, &package_ids).await;
     println!(
         "deleted user {} and their personal catalog",
         target.username
