@@ -206,6 +206,22 @@ start_row() {
 
 # ---- load --------------------------------------------------------------------------------------
 
+# Runs wrk against $2 for $3 (extra wrk options after), output to file $1. It runs in the
+# background and is waited for, so a SIGTERM or Ctrl-C to this script stops it at once (bash
+# runs a trap only after the foreground command ends, but interrupts `wait`).
+run_wrk() {
+    local file=$1 url=$2 duration=$3 pid
+    shift 3
+    timeout 120 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$duration" "$@" -s "$LUA" "$url" >"$file" &
+    pid=$!
+    RUNNING+=("$pid")
+    if ! wait "$pid"; then
+        tail -n 5 "$file" >&2
+        die "wrk failed against $url"
+    fi
+    forget "$pid"
+}
+
 # Checks the answer, then runs wrk; sets IDLE_KB, PEAK_KB, RPS, P50, P99, ERRORS and CPU_US
 # (server CPU time per request, in microseconds) and CORES ("server / wrk" CPU cores used).
 load_run() {
@@ -225,17 +241,15 @@ load_run() {
     ANSWERS+=("$body")
 
     local url="http://127.0.0.1:$port/graphql"
-    timeout 120 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -s "$LUA" "$url" >/dev/null \
-        || die "wrk warm-up against $name failed"
+    run_wrk "$WORK/$name.warmup" "$url" "$WARMUP"
     ticks0=$(cpu_ticks "$PID")
     children_cpu >"$WORK/wrk0"
-    out=$(timeout 120 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$LUA" "$url") \
-        || die "wrk against $name failed"
+    run_wrk "$WORK/$name.wrk" "$url" "$DURATION" --latency
     ticks1=$(cpu_ticks "$PID")
     children_cpu >"$WORK/wrk1"
     wrk0=$(<"$WORK/wrk0")
     wrk1=$(<"$WORK/wrk1")
-    printf '%s\n' "$out" >"$WORK/$name.wrk"
+    out=$(<"$WORK/$name.wrk")
     log "    ${out//$'\n'/$'\n    '}"
 
     PEAK_KB=$(proc_kb "$PID" VmHWM)
