@@ -281,11 +281,11 @@ if [[ -n "${BENCH_BIN_DIR:-}" ]]; then
     BIN_DIR=$BENCH_BIN_DIR
     log "measuring the prebuilt binaries in $BIN_DIR"
 else
-    log "building (release): datapm-registry and examples/bare_graphql"
-    (cd "$ROOT" && cargo build --release --quiet --bin datapm-registry --example bare_graphql) \
-        || die "cargo build --release failed"
+    log "building (dist profile): datapm-registry and examples/bare_graphql"
+    (cd "$ROOT" && cargo build --profile dist --quiet --bin datapm-registry --example bare_graphql) \
+        || die "cargo build --profile dist failed"
     BIN_DIR="$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps \
-        | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')/release"
+        | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')/dist"
 fi
 REGISTRY_BIN="$BIN_DIR/datapm-registry"
 BARE_BIN="$BIN_DIR/examples/bare_graphql"

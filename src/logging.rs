@@ -5,8 +5,11 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
 
-/// Installs the global subscriber; call once, first thing.
-pub fn init(format: LogFormat) {
+/// Installs the global subscriber; call once, first thing, and keep the guard until exit: lines
+/// are written by a background thread, so a request never waits on standard error, and the
+/// guard flushes what is left when it drops.
+pub fn init(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
+    let (writer, guard) = tracing_appender::non_blocking(std::io::stderr());
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"))
         // sea-orm's driver spans carry the connection options, password included, at trace
@@ -18,7 +21,7 @@ pub fn init(format: LogFormat) {
         );
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     match format {
         LogFormat::Text => builder
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
@@ -29,4 +32,5 @@ pub fn init(format: LogFormat) {
             .with_current_span(false)
             .init(),
     }
+    guard
 }

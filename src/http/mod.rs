@@ -6,8 +6,10 @@ mod middleware;
 mod routes;
 
 use axum::Router;
+use axum::http::{HeaderName, HeaderValue};
 use axum::routing::{any, get};
 use tower_http::cors::{Any, CorsLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::app::AppState;
 
@@ -24,7 +26,7 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql", get(graphql::get).post(graphql::post))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(cors);
-    Router::new()
+    let mut router = Router::new()
         .merge(graphql)
         .route(
             "/.well-known/apollo/server-health",
@@ -33,8 +35,14 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(routes::healthz))
         .route("/readyz", get(routes::readyz))
         .route("/robots.txt", get(routes::robots))
-        .fallback(any(routes::catch_all))
-        .layer(axum::middleware::from_fn(middleware::security_headers))
+        .fallback(any(routes::catch_all));
+    for (name, value) in middleware::SECURITY_HEADERS {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        ));
+    }
+    router
         .layer(axum::middleware::from_fn(middleware::log_request))
         .with_state(state)
 }
