@@ -2,6 +2,7 @@
 //! driven with real HTTP.
 #![allow(dead_code)]
 
+pub mod accounts;
 pub mod package_files;
 pub mod server;
 pub mod smtp;
