@@ -20,6 +20,7 @@ use crate::config::ServerConfig;
 use crate::domain::sessions::LoginThrottle;
 use crate::email::{Mailer, SiteInfo};
 use crate::graphql::RegistrySchema;
+use crate::graphql::response::RootFields;
 use crate::storage::{self, Store};
 
 /// Everything a request handler needs; cheap to clone.
@@ -35,6 +36,8 @@ pub struct Shared {
     pub mailer: Mailer,
     pub throttle: LoginThrottle,
     pub schema: RegistrySchema,
+    /// Which root fields are non-null, for shaping responses whose fields failed.
+    pub root_fields: RootFields,
 }
 
 impl std::ops::Deref for AppState {
@@ -84,6 +87,7 @@ impl Server {
         let mailer = start_mailer(&config)?;
         let activity = ActivityLog::new(config.activity_log);
         let schema = crate::graphql::build_schema();
+        let root_fields = RootFields::of(&schema).await;
         let throttle = LoginThrottle::default();
         let shared = Shared {
             config,
@@ -94,6 +98,7 @@ impl Server {
             mailer,
             throttle,
             schema,
+            root_fields,
         };
         let state = AppState(Arc::new(shared));
         let (stop, task) = spawn_server(listener, state.clone());

@@ -95,3 +95,28 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<usize> {
         .context("applying database migrations failed")?;
     Ok(pending)
 }
+
+/// Begins a transaction that will write. On SQLite it takes the write lock at once
+/// (`BEGIN IMMEDIATE`): a deferred transaction that reads and then writes fails with
+/// "database is locked" when another connection wrote in between, whatever the busy timeout.
+pub async fn write(
+    db: &DatabaseConnection,
+) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+    use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+    let options = TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    };
+    db.begin_with_options(options).await
+}
+
+/// Serialises transactions that decide something from all users (the first account becomes
+/// administrator): on PostgreSQL a table lock until the transaction ends; on SQLite the
+/// `write` transaction already holds the only write lock.
+pub async fn lock_users(txn: &impl sea_orm::ConnectionTrait) -> Result<(), sea_orm::DbErr> {
+    if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        txn.execute_unprepared("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE")
+            .await?;
+    }
+    Ok(())
+}

@@ -27,7 +27,7 @@ pub enum ApiError {
     Coded {
         code: &'static str,
         message: String,
-        extra: Vec<(&'static str, String)>,
+        extra: Vec<(&'static str, async_graphql::Value)>,
     },
     /// Anything the caller cannot fix; the detail goes to the log only.
     Internal(std::sync::Arc<anyhow::Error>),
@@ -109,7 +109,7 @@ impl From<ApiError> for async_graphql::Error {
         async_graphql::Error::new(error.message()).extend_with(|_, ext| {
             ext.set("code", code);
             for (key, value) in &extra {
-                ext.set(*key, value.as_str());
+                ext.set(*key, value.clone());
             }
         })
     }

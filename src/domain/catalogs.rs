@@ -5,7 +5,7 @@ use chrono::Utc;
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::permissions::{Permissions, visible_catalogs};
@@ -136,7 +136,7 @@ pub async fn create(
         return Err(ApiError::failed("RESERVED_KEYWORD"));
     }
     let display_name = required_text(&new.display_name, "CATALOG_DISPLAY_NAME_REQUIRED", 64)?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::write(&state.db).await?;
     let taken = slug_taken(&txn, new.slug.as_str()).await?
         || super::users::by_username(&txn, new.slug.as_str())
             .await?
@@ -241,7 +241,7 @@ pub async fn update(
     if unclaimed_change.is_some() && !viewer.is_admin {
         return Err(ApiError::NotAuthorized);
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::write(&state.db).await?;
     let mut edited = Vec::new();
     let mut row = catalog::ActiveModel::from(current.clone());
     if let Some(slug) = changes.new_slug.filter(|s| s.as_str() != current.slug) {
@@ -368,7 +368,7 @@ pub async fn delete(state: &AppState, viewer: &Viewer, catalog: catalog::Model) 
             "CANNOT_DELETE_PERSONAL_CATALOG - a personal catalog is deleted with its user",
         ));
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::write(&state.db).await?;
     let package_ids = package_ids(&txn, catalog.id).await?;
     catalog::Entity::delete_by_id(catalog.id).exec(&txn).await?;
     let mut event = event("CATALOG_DELETED", viewer, &catalog);

@@ -4,7 +4,7 @@
 //! an existing user is told by email that something was shared with them. Creators' own
 //! grants cannot be changed, so nobody locks the owner out.
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::catalogs;
 use super::packages::{self, Located};
@@ -132,7 +132,7 @@ pub async fn set_on_catalog(
             "CANNOT_CHANGE_CATALOG_CREATOR_PERMISSIONS",
         )?;
         let removing = request.on_catalog.is_empty() && request.on_packages.is_empty();
-        let txn = state.db.begin().await?;
+        let txn = crate::db::write(&state.db).await?;
         remove_catalog_grant(&txn, catalog.id, user.id).await?;
         if !removing {
             catalogs::grant(
@@ -179,7 +179,7 @@ pub async fn remove_from_catalog(
         &user,
         "CANNOT_REMOVE_CREATOR_PERMISSIONS",
     )?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::write(&state.db).await?;
     remove_catalog_grant(&txn, catalog.id, user.id).await?;
     let event = catalog_event("CATALOG_USER_PERMISSION_REMOVED", actor, catalog, &user);
     state.activity.record(&txn, event).await?;
@@ -224,7 +224,7 @@ pub async fn set_on_package(
             "CANNOT_SET_PACKAGE_CREATOR_PERMISSIONS",
         )?;
         let removing = request.permissions.is_empty();
-        let txn = state.db.begin().await?;
+        let txn = crate::db::write(&state.db).await?;
         packages::grant(&txn, located.package.id, user.id, request.permissions).await?;
         let kind = match removing {
             true => "PACKAGE_USER_PERMISSION_REMOVED",
@@ -261,7 +261,7 @@ pub async fn remove_from_package(
         &user,
         "CANNOT_REMOVE_CREATOR_PERMISSIONS",
     )?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::write(&state.db).await?;
     packages::grant(&txn, located.package.id, user.id, Permissions::NONE).await?;
     let event = package_event("PACKAGE_USER_PERMISSION_REMOVED", actor, located, &user);
     state.activity.record(&txn, event).await?;

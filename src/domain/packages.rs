@@ -5,7 +5,7 @@ use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, RelationDef, Set, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, RelationDef, Set,
 };
 
 use super::catalogs::{self, required_text};
@@ -81,7 +81,7 @@ pub async fn create(
     let display_name = required_text(&new.display_name, "PACKAGE_DISPLAY_NAME_REQUIRED", 256)?;
     let description = new.description.unwrap_or_default();
     let description = required_text(&description, "PACKAGE_DESCRIPTION_REQUIRED", 10_000)?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::write(&state.db).await?;
     ensure_slug_free(&txn, catalog.id, &new.slug).await?;
     let now = Utc::now();
     let row = package::ActiveModel {
@@ -189,7 +189,7 @@ pub async fn update(
     if let Some(target) = new_catalog.filter(|t| t.lowercase() != located.catalog.slug_key) {
         located = move_to(state, viewer, located, target.as_str()).await?;
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::write(&state.db).await?;
     let mut edited = Vec::new();
     let mut row = package::ActiveModel::from(located.package.clone());
     if let Some(slug) = changes
@@ -269,7 +269,7 @@ pub async fn move_to(
     )
     .await?;
     permissions::require(Some(viewer), held, permissions::Permission::Edit)?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::write(&state.db).await?;
     let slug = PackageSlug::parse(&located.package.slug)?;
     if ensure_slug_free(&txn, target.id, &slug).await.is_err() {
         return Err(ApiError::invalid("PACKAGE_IDENTIFIER_NOT_AVAILABLE"));
@@ -293,7 +293,7 @@ pub async fn move_to(
 
 /// Deletes a package with its versions and grants, then its stored files.
 pub async fn delete(state: &AppState, viewer: &Viewer, located: Located) -> ApiResult<()> {
-    let txn = state.db.begin().await?;
+    let txn = crate::db::write(&state.db).await?;
     package::Entity::delete_by_id(located.package.id)
         .exec(&txn)
         .await?;

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, Set};
 
 use super::credentials::{PasswordCheck, verify_password};
 use super::tokens::{self, Purpose};
@@ -42,7 +42,7 @@ pub struct LoginThrottle {
 
 impl LoginThrottle {
     /// Seconds to wait before `account` may try again from `address`, if either is locked.
-    fn wait(&self, account: &str, address: IpAddr) -> Option<u64> {
+    fn wait(&self, account: &AccountKey, address: IpAddr) -> Option<u64> {
         let failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         let locked = |key: String, limit: u32| {
             failures.get(&key).and_then(|f| {
@@ -53,7 +53,7 @@ impl LoginThrottle {
         locked(account_key(account), ACCOUNT_LIMIT).or(locked(address_key(address), ADDRESS_LIMIT))
     }
 
-    fn record_failure(&self, account: &str, address: IpAddr) {
+    fn record_failure(&self, account: &AccountKey, address: IpAddr) {
         let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         if failures.len() >= SWEEP_AT {
             failures.retain(|_, f| f.since.elapsed() < WINDOW);
@@ -73,14 +73,24 @@ impl LoginThrottle {
         }
     }
 
-    fn record_success(&self, account: &str) {
+    fn record_success(&self, account: &AccountKey) {
         let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         failures.remove(&account_key(account));
     }
 }
 
-fn account_key(account: &str) -> String {
-    format!("account:{}", account.to_lowercase())
+/// What failures are counted against: the account when the name finds one (so its username
+/// and its address share one count), else the name as typed.
+enum AccountKey {
+    Id(i64),
+    Unknown(String),
+}
+
+fn account_key(account: &AccountKey) -> String {
+    match account {
+        AccountKey::Id(id) => format!("account:{id}"),
+        AccountKey::Unknown(name) => format!("name:{}", name.to_lowercase()),
+    }
 }
 
 fn address_key(address: IpAddr) -> String {
@@ -94,21 +104,26 @@ pub async fn login(
     password: String,
     client: IpAddr,
 ) -> ApiResult<String> {
-    if let Some(seconds) = state.throttle.wait(name.as_str(), client) {
+    let found = users::by_username_or_email(&state.db, name).await?;
+    let key = match &found {
+        Some(account) => AccountKey::Id(account.id),
+        None => AccountKey::Unknown(name.as_str().to_owned()),
+    };
+    if let Some(seconds) = state.throttle.wait(&key, client) {
         return Err(ApiError::Coded {
             code: "TOO_MANY_LOGIN_ATTEMPTS",
             message: format!(
                 "TOO_MANY_LOGIN_ATTEMPTS - too many failed logins; try again in {seconds} seconds"
             ),
-            extra: vec![("retryAfterSeconds", seconds.to_string())],
+            extra: vec![("retryAfterSeconds", seconds.into())],
         });
     }
-    let Some(account) = check_password(state, name, password).await? else {
-        state.throttle.record_failure(name.as_str(), client);
+    let Some(account) = check_password(state, found, password).await? else {
+        state.throttle.record_failure(&key, client);
         tracing::info!("login refused: wrong credentials");
         return Err(ApiError::Unauthenticated("WRONG_CREDENTIALS".into()));
     };
-    state.throttle.record_success(name.as_str());
+    state.throttle.record_success(&key);
     if !account.email_verified {
         return Err(ApiError::BadInput("EMAIL_ADDRESS_NOT_VERIFIED".into()));
     }
@@ -124,25 +139,34 @@ pub async fn login(
     state.jwt.issue(account.id).map_err(ApiError::internal)
 }
 
+/// A hash that no password matches, checked when there is no account, so an unknown name
+/// takes as long to refuse as a wrong password.
+fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| super::credentials::hash_any_password(&super::credentials::random_token()))
+}
+
 /// The account when the password matches. An original-format hash that matches is replaced
 /// by an argon2id hash on the spot.
 async fn check_password(
     state: &AppState,
-    name: &UsernameOrEmail,
+    account: Option<user::Model>,
     candidate: String,
 ) -> ApiResult<Option<user::Model>> {
-    let Some(account) = users::by_username_or_email(&state.db, name).await? else {
-        return Ok(None);
-    };
-    let Some(stored) = account.password_hash.clone() else {
-        return Ok(None);
-    };
-    let salt = account.legacy_password_salt.clone();
+    let stored = account.as_ref().and_then(|a| a.password_hash.clone());
+    let salt = account
+        .as_ref()
+        .and_then(|a| a.legacy_password_salt.clone());
+    let known = stored.is_some();
+    let stored = stored.unwrap_or_else(|| decoy_hash().to_owned());
     let check = {
         let candidate = candidate.clone();
         tokio::task::spawn_blocking(move || verify_password(&candidate, &stored, salt.as_deref()))
             .await
             .map_err(ApiError::internal)?
+    };
+    let Some(account) = account.filter(|_| known) else {
+        return Ok(None);
     };
     match check {
         PasswordCheck::Mismatch => Ok(None),
@@ -174,8 +198,10 @@ pub async fn change_password(
     old_password: String,
     new_password: Password,
 ) -> ApiResult<()> {
-    let name = UsernameOrEmail::parse(&account.username).map_err(|_| wrong_credentials())?;
-    if check_password(state, &name, old_password).await?.is_none() {
+    if check_password(state, Some(account.clone()), old_password)
+        .await?
+        .is_none()
+    {
         return Err(wrong_credentials());
     }
     store_password(state, account.id, new_password).await
@@ -220,7 +246,7 @@ pub async fn forgot_password(state: &AppState, email: &EmailAddress) -> ApiResul
 /// address, so it is marked verified.
 pub async fn recover_password(state: &AppState, token: &str, password: Password) -> ApiResult<()> {
     let hash = hash_in_background(password).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::write(&state.db).await?;
     let user_id = tokens::consume(&txn, token, Purpose::RecoverPassword).await;
     // An expired token is deleted even though the recovery fails.
     let user_id = match user_id {

@@ -51,13 +51,19 @@ fn digest(token: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(Sha256::digest(token.trim().as_bytes()))
 }
 
-/// Replaces the user's tokens for `purpose` with a new one and returns it (to be emailed).
-pub async fn issue(db: &impl ConnectionTrait, user_id: i64, purpose: Purpose) -> ApiResult<String> {
+/// Deletes the user's tokens for `purpose`.
+pub async fn revoke(db: &impl ConnectionTrait, user_id: i64, purpose: Purpose) -> ApiResult<()> {
     user_token::Entity::delete_many()
         .filter(user_token::Column::UserId.eq(user_id))
         .filter(user_token::Column::Purpose.eq(purpose.as_str()))
         .exec(db)
         .await?;
+    Ok(())
+}
+
+/// Replaces the user's tokens for `purpose` with a new one and returns it (to be emailed).
+pub async fn issue(db: &impl ConnectionTrait, user_id: i64, purpose: Purpose) -> ApiResult<String> {
+    revoke(db, user_id, purpose).await?;
     let token = random_token();
     let now = Utc::now();
     let row = user_token::ActiveModel {

@@ -7,7 +7,7 @@ use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::catalogs;
@@ -96,7 +96,8 @@ pub async fn email_available(db: &impl ConnectionTrait, email: &EmailAddress) ->
 /// private personal catalog named after it. Without email, the account is verified at once.
 pub async fn sign_up(state: &AppState, account: NewAccount) -> ApiResult<user::Model> {
     let password_hash = hash_in_background(account.password).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::write(&state.db).await?;
+    crate::db::lock_users(&txn).await?;
     if !email_available(&txn, &account.email).await? {
         return Err(ApiError::invalid("EMAIL_ADDRESS_NOT_AVAILABLE"));
     }
@@ -156,8 +157,15 @@ pub async fn sign_up(state: &AppState, account: NewAccount) -> ApiResult<user::M
 
 /// Marks the address of the token's owner as verified.
 pub async fn verify_email(state: &AppState, token: &str) -> ApiResult<()> {
-    let txn = state.db.begin().await?;
-    let user_id = tokens::consume(&txn, token, Purpose::VerifyEmail).await?;
+    let txn = crate::db::write(&state.db).await?;
+    let user_id = match tokens::consume(&txn, token, Purpose::VerifyEmail).await {
+        Ok(id) => id,
+        Err(error) => {
+            // Keep the deletion of an expired token.
+            txn.commit().await?;
+            return Err(error);
+        }
+    };
     let mut row = user::ActiveModel {
         id: Set(user_id),
         ..Default::default()
@@ -231,14 +239,16 @@ pub async fn accept_invite(
     password: Password,
 ) -> ApiResult<()> {
     let password_hash = hash_in_background(password).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::write(&state.db).await?;
     let user_id = tokens::peek(&txn, token, Purpose::Invite).await?;
     if !username_available(&txn, &username).await? {
         return Err(ApiError::invalid("USERNAME_NOT_AVAILABLE"));
     }
     tokens::consume(&txn, token, Purpose::Invite).await?;
     let pending = user::Entity::find_by_id(user_id).one(&txn).await?;
-    let pending = pending.ok_or_else(|| ApiError::BadInput("TOKEN_NOT_VALID".into()))?;
+    let pending = pending
+        .filter(|u| u.status == status::PENDING_SIGN_UP)
+        .ok_or_else(|| ApiError::BadInput("TOKEN_NOT_VALID".into()))?;
     let mut row = user::ActiveModel::from(pending);
     row.username = Set(username.as_str().to_owned());
     row.username_key = Set(username.lowercase());
@@ -263,7 +273,7 @@ pub async fn delete(state: &AppState, actor: &user::Model, target: user::Model) 
     event.username = Some(actor.username.clone());
     event.target_user_id = Some(target.id);
     event.target_username = Some(target.username.clone());
-    let txn = state.db.begin().await?;
+    let txn = crate::db::write(&state.db).await?;
     let package_ids = catalogs::delete_personal(&txn, &target).await?;
     user::Entity::delete_by_id(target.id).exec(&txn).await?;
     // The event's row would vanish with the deleted actor, so it is only printed then.
@@ -295,7 +305,7 @@ pub async fn set_status(
     row.status = Set(new_status.to_owned());
     row.suspension_message = Set(if suspended { message.clone() } else { None });
     row.updated_at = Set(Utc::now());
-    let txn = state.db.begin().await?;
+    let txn = crate::db::write(&state.db).await?;
     row.update(&txn).await?;
     state.activity.record(&txn, event).await?;
     txn.commit().await?;
@@ -439,7 +449,7 @@ pub async fn update_profile(
     current: &user::Model,
     changes: ProfileChanges,
 ) -> ApiResult<user::Model> {
-    let txn = state.db.begin().await?;
+    let txn = crate::db::write(&state.db).await?;
     let mut row = user::ActiveModel::from(current.clone());
     if let Some(username) = &changes.username {
         let renamed = username.lowercase() != current.username_key;

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 use semver::Version as SemVer;
 
@@ -101,7 +101,7 @@ pub async fn publish(
 ) -> ApiResult<version::Model> {
     let parsed = package_file::parse(text, &package_file::max_supported_version())
         .map_err(|e| ApiError::invalid(e.to_string()))?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::write(&state.db).await?;
     let previous = latest(&txn, located.package.id).await?;
     let check = match &previous {
         Some(row) => Some(compare_with(state, row, &parsed).await?),
@@ -168,8 +168,8 @@ fn higher_version_required(located: &Located, check: &VersionCheck) -> ApiError 
         code: "HIGHER_VERSION_REQUIRED",
         message,
         extra: vec![
-            ("existingVersion", check.existing.to_string()),
-            ("minNextVersion", check.min_next.to_string()),
+            ("existingVersion", check.existing.to_string().into()),
+            ("minNextVersion", check.min_next.to_string().into()),
         ],
     }
 }
@@ -306,7 +306,7 @@ pub async fn delete(
     located: &Located,
     row: version::Model,
 ) -> ApiResult<()> {
-    let txn = state.db.begin().await?;
+    let txn = crate::db::write(&state.db).await?;
     let mut event = event("VERSION_DELETED", viewer, located, &row);
     event.target_package_version_id = None;
     event.removed_item_id = Some(row.id);

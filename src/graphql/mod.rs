@@ -11,6 +11,7 @@ mod grants;
 mod guards;
 mod identifiers;
 mod packages;
+pub mod response;
 mod scalars;
 mod status;
 mod users;

@@ -14,6 +14,7 @@ use serde_json::json;
 
 use crate::app::AppState;
 use crate::auth::{self, RequestContext};
+use crate::graphql::response::TopLevel;
 
 /// `POST /graphql` with a JSON body (one request or a batch).
 pub async fn post(
@@ -115,10 +116,16 @@ async fn run_one(state: &AppState, mut request: Request, context: RequestContext
     let state = state.clone();
     // Parsing first tells a syntax error apart from a validation error; the parsed document
     // is kept in the request, so it is not parsed twice.
-    if let Err(error) = request.parsed_query() {
-        return GqlResponse::from_errors(vec![with_code(error, "GRAPHQL_PARSE_FAILED")]);
-    }
-    let mut response = schema.execute(request.data(state).data(context)).await;
+    let operation_name = request.operation_name.clone();
+    let top_level = match request.parsed_query() {
+        Ok(document) => TopLevel::of(document, operation_name.as_deref()),
+        Err(error) => {
+            return GqlResponse::from_errors(vec![with_code(error, "GRAPHQL_PARSE_FAILED")]);
+        }
+    };
+    let mut response = schema
+        .execute(request.data(state.clone()).data(context))
+        .await;
     response.errors = std::mem::take(&mut response.errors)
         .into_iter()
         .map(|e| match e.path.is_empty() && !has_code(&e) {
@@ -126,6 +133,9 @@ async fn run_one(state: &AppState, mut request: Request, context: RequestContext
             false => e,
         })
         .collect();
+    if let Some(top_level) = top_level {
+        top_level.restore_failed_fields(&state.root_fields, &mut response);
+    }
     response
 }
 

@@ -3,7 +3,7 @@
 use anyhow::Context;
 use chrono::Utc;
 use clap::Args;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, Set};
 
 use super::{UserCommandError, api_error, invalid, open, password};
 use crate::config::DatabaseOptions;
@@ -104,7 +104,7 @@ async fn ensure_available(
 /// Stores the account and its personal catalog in one transaction. An invitation to the same
 /// address becomes the account, as on sign-up, so what it was granted is kept.
 async fn insert(db: &DatabaseConnection, new_user: NewUser) -> anyhow::Result<user::Model> {
-    let txn = db.begin().await?;
+    let txn = crate::db::write(db).await?;
     ensure_available(&txn, &new_user.username, &new_user.email).await?;
 
     let invited = users::by_email(&txn, new_user.email.as_str())

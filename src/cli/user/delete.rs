@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 
 use anyhow::Context;
 use clap::Args;
-use sea_orm::{EntityTrait, TransactionTrait};
+use sea_orm::EntityTrait;
 
 use super::{UserTarget, api_error, find_user, open};
 use crate::config::default_storage_url;
@@ -45,7 +45,7 @@ pub async fn run(options: DeleteOptions) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("STORAGE_URL (--storage-url) cannot be used: {e}"))?;
 
-    let txn = db.begin().await?;
+    let txn = crate::db::write(&db).await?;
     let package_ids = catalogs::delete_personal(&txn, &target)
         .await
         .map_err(api_error)?;
