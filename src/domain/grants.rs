@@ -324,14 +324,7 @@ pub async fn on_package(
         .into_iter()
         .filter_map(|row| {
             let holder = holders.iter().find(|u| u.id == row.user_id)?.clone();
-            Some((
-                holder,
-                Permissions {
-                    view: row.can_view,
-                    edit: row.can_edit,
-                    manage: row.can_manage,
-                },
-            ))
+            Some((holder, Permissions::from(&row)))
         })
         .collect())
 }

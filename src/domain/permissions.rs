@@ -221,11 +221,7 @@ pub async fn package_grant(
         .filter(package_permission::Column::PackageId.eq(package_id))
         .one(db)
         .await?;
-    Ok(row.map(|r| Permissions {
-        view: r.can_view,
-        edit: r.can_edit,
-        manage: r.can_manage,
-    }))
+    Ok(row.as_ref().map(Permissions::from))
 }
 
 /// A filter on `packages` keeping those the viewer may view, for lists and search.
@@ -234,18 +230,13 @@ pub fn visible_packages(viewer: Option<&Viewer>) -> SimpleExpr {
     let Some(viewer) = acting(viewer) else {
         return public;
     };
-    let granted = Query::select()
-        .column(package_permission::Column::PackageId)
-        .from(package_permission::Entity)
-        .and_where(package_permission::Column::UserId.eq(viewer.user.id))
-        .and_where(package_permission::Column::CanView.eq(true))
-        .to_owned();
-    let catalog_wide = Query::select()
-        .column(catalog_permission::Column::CatalogId)
-        .from(catalog_permission::Entity)
-        .and_where(catalog_permission::Column::UserId.eq(viewer.user.id))
-        .and_where(catalog_permission::Column::PackageView.eq(true))
-        .to_owned();
+    use catalog_permission::Column as C;
+    use package_permission::Column as P;
+    let user_id = viewer.user.id;
+    let granted =
+        granted_ids::<package_permission::Entity>(P::PackageId, P::UserId, P::CanView, user_id);
+    let catalog_wide =
+        granted_ids::<catalog_permission::Entity>(C::CatalogId, C::UserId, C::PackageView, user_id);
     let personal = Query::select()
         .column(catalog::Column::Id)
         .from(catalog::Entity)
@@ -264,15 +255,41 @@ pub fn visible_catalogs(viewer: Option<&Viewer>) -> SimpleExpr {
     let Some(viewer) = acting(viewer) else {
         return public;
     };
-    let granted = Query::select()
-        .column(catalog_permission::Column::CatalogId)
-        .from(catalog_permission::Entity)
-        .and_where(catalog_permission::Column::UserId.eq(viewer.user.id))
-        .and_where(catalog_permission::Column::CanView.eq(true))
-        .to_owned();
+    use catalog_permission::Column as C;
+    let granted = granted_ids::<catalog_permission::Entity>(
+        C::CatalogId,
+        C::UserId,
+        C::CanView,
+        viewer.user.id,
+    );
     let own =
         Expr::col((catalog::Entity, catalog::Column::SlugKey)).eq(viewer.user.username_key.clone());
     public
         .or(Expr::col((catalog::Entity, catalog::Column::Id)).in_subquery(granted))
         .or(own)
+}
+
+/// `SELECT <id> FROM <grants> WHERE <user> = user_id AND <flag>`: what a user holds a flag on.
+fn granted_ids<E: EntityTrait>(
+    id: E::Column,
+    user: E::Column,
+    flag: E::Column,
+    user_id: i64,
+) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(id)
+        .from(E::default())
+        .and_where(user.eq(user_id))
+        .and_where(flag.eq(true))
+        .to_owned()
+}
+
+impl From<&package_permission::Model> for Permissions {
+    fn from(row: &package_permission::Model) -> Self {
+        Permissions {
+            view: row.can_view,
+            edit: row.can_edit,
+            manage: row.can_manage,
+        }
+    }
 }
