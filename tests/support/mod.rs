@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod package_files;
+pub mod publish;
 pub mod server;
 pub mod smtp;
 
