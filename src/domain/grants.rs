@@ -10,7 +10,7 @@ use super::catalogs;
 use super::packages::{self, Located};
 use super::permissions::{CatalogGrant, Permissions};
 use super::users::{self, status};
-use super::values::UsernameOrEmail;
+use super::values::{EmailAddress, UsernameOrEmail};
 use crate::activity::ActivityEvent;
 use crate::app::AppState;
 use crate::auth::Viewer;
@@ -46,45 +46,74 @@ pub fn check_message(message: &str) -> ApiResult<()> {
     Ok(())
 }
 
-/// The account a grant names: an existing user, or for an unknown address a new pending one
-/// (the invitation goes out at once).
-async fn grantee(
+/// Who a grant entry names, once every entry has been checked.
+enum Grantee {
+    Existing(Box<user::Model>),
+    /// An address with no account yet: it gets a pending one and an invitation.
+    New(EmailAddress),
+}
+
+/// The grantee an entry names. Taking permissions away from an unknown address names
+/// nobody; granting to an unknown username is refused.
+async fn resolve(
     state: &AppState,
-    actor: &Viewer,
     name: &UsernameOrEmail,
-    data_name: &str,
-    message: &str,
-) -> ApiResult<(user::Model, bool)> {
+    removing: bool,
+) -> ApiResult<Option<Grantee>> {
     if let Some(found) = users::by_username_or_email(&state.db, name).await? {
-        let pending = found.status == status::PENDING_SIGN_UP;
-        if pending {
-            users::invite(
-                state,
-                &email_of(name, &found)?,
-                &actor.user,
-                data_name,
-                message,
-            )
-            .await?;
-        }
-        return Ok((found, pending));
+        return Ok(Some(Grantee::Existing(Box::new(found))));
     }
     match name {
-        UsernameOrEmail::Email(address) => {
-            let invited = users::invite(state, address, &actor.user, data_name, message).await?;
-            Ok((invited, true))
-        }
+        _ if removing => Ok(None),
+        UsernameOrEmail::Email(address) => Ok(Some(Grantee::New(address.clone()))),
         UsernameOrEmail::Username(username) => {
             Err(ApiError::invalid(format!("USER_NOT_FOUND - {username}")))
         }
     }
 }
 
-fn email_of(name: &UsernameOrEmail, user: &user::Model) -> ApiResult<super::values::EmailAddress> {
-    match name {
-        UsernameOrEmail::Email(address) => Ok(address.clone()),
-        UsernameOrEmail::Username(_) => {
-            Ok(super::values::EmailAddress::parse(&user.email_address)?)
+async fn account_for(db: &impl ConnectionTrait, grantee: Grantee) -> ApiResult<user::Model> {
+    match grantee {
+        Grantee::Existing(user) => Ok(*user),
+        Grantee::New(address) => users::create_pending(db, &address).await,
+    }
+}
+
+/// What to tell a grantee once the grants have committed.
+struct Notice {
+    user: user::Model,
+    removing: bool,
+}
+
+/// Invites pending accounts and tells existing users what was shared with them.
+async fn notify(
+    state: &AppState,
+    actor: &Viewer,
+    notices: Vec<Notice>,
+    url: &str,
+    data_name: &str,
+    message: &str,
+) {
+    for notice in notices.into_iter().filter(|n| !n.removing) {
+        if notice.user.status == status::PENDING_SIGN_UP {
+            let sent =
+                users::send_invitation(state, &notice.user, &actor.user, data_name, message).await;
+            if let Err(error) = sent {
+                tracing::error!(
+                    ?error,
+                    user_id = notice.user.id,
+                    "could not send an invitation"
+                );
+            }
+        } else {
+            tell_shared(
+                state,
+                actor,
+                &notice.user,
+                url.to_owned(),
+                data_name,
+                message,
+            );
         }
     }
 }
@@ -114,7 +143,9 @@ pub struct CatalogGrantRequest {
     pub on_packages: Permissions,
 }
 
-/// Sets users' permissions on a catalog; an empty set on both removes the user's grant.
+/// Sets users' permissions on a catalog; an empty set on both removes the user's grant. Every
+/// entry is checked before anything is written, all are written in one transaction, and
+/// emails go out only after it commits.
 pub async fn set_on_catalog(
     state: &AppState,
     actor: &Viewer,
@@ -123,16 +154,25 @@ pub async fn set_on_catalog(
     message: &str,
 ) -> ApiResult<()> {
     check_message(message)?;
+    let mut checked = Vec::new();
     for request in requests {
-        let (user, pending) =
-            grantee(state, actor, &request.name, &catalog.display_name, message).await?;
-        protect_creator(
-            catalog.creator_id,
-            &user,
-            "CANNOT_CHANGE_CATALOG_CREATOR_PERMISSIONS",
-        )?;
         let removing = request.on_catalog.is_empty() && request.on_packages.is_empty();
-        let txn = crate::db::write(&state.db).await?;
+        let Some(grantee) = resolve(state, &request.name, removing).await? else {
+            continue;
+        };
+        if let Grantee::Existing(user) = &grantee {
+            protect_creator(
+                catalog.creator_id,
+                user,
+                "CANNOT_CHANGE_CATALOG_CREATOR_PERMISSIONS",
+            )?;
+        }
+        checked.push((grantee, request, removing));
+    }
+    let txn = crate::db::write(&state.db).await?;
+    let mut notices = Vec::new();
+    for (grantee, request, removing) in checked {
+        let user = account_for(&txn, grantee).await?;
         remove_catalog_grant(&txn, catalog.id, user.id).await?;
         if !removing {
             catalogs::grant(
@@ -151,18 +191,11 @@ pub async fn set_on_catalog(
         let mut event = catalog_event(kind, actor, catalog, &user);
         event.permissions = (!removing).then(|| names(request.on_catalog));
         state.activity.record(&txn, event).await?;
-        txn.commit().await?;
-        if !removing && !pending {
-            tell_shared(
-                state,
-                actor,
-                &user,
-                format!("/{}", catalog.slug),
-                &catalog.display_name,
-                message,
-            );
-        }
+        notices.push(Notice { user, removing });
     }
+    txn.commit().await?;
+    let url = format!("/{}", catalog.slug);
+    notify(state, actor, notices, &url, &catalog.display_name, message).await;
     Ok(())
 }
 
@@ -206,7 +239,8 @@ pub struct PackageGrantRequest {
     pub permissions: Permissions,
 }
 
-/// Sets users' permissions on a package; an empty set removes the user's grant.
+/// Sets users' permissions on a package; an empty set removes the user's grant. Checked,
+/// written and announced like `set_on_catalog`.
 pub async fn set_on_package(
     state: &AppState,
     actor: &Viewer,
@@ -215,16 +249,25 @@ pub async fn set_on_package(
     message: &str,
 ) -> ApiResult<()> {
     check_message(message)?;
-    let data_name = &located.package.display_name;
+    let mut checked = Vec::new();
     for request in requests {
-        let (user, pending) = grantee(state, actor, &request.name, data_name, message).await?;
-        protect_creator(
-            located.package.creator_id,
-            &user,
-            "CANNOT_SET_PACKAGE_CREATOR_PERMISSIONS",
-        )?;
         let removing = request.permissions.is_empty();
-        let txn = crate::db::write(&state.db).await?;
+        let Some(grantee) = resolve(state, &request.name, removing).await? else {
+            continue;
+        };
+        if let Grantee::Existing(user) = &grantee {
+            protect_creator(
+                located.package.creator_id,
+                user,
+                "CANNOT_SET_PACKAGE_CREATOR_PERMISSIONS",
+            )?;
+        }
+        checked.push((grantee, request, removing));
+    }
+    let txn = crate::db::write(&state.db).await?;
+    let mut notices = Vec::new();
+    for (grantee, request, removing) in checked {
+        let user = account_for(&txn, grantee).await?;
         packages::grant(&txn, located.package.id, user.id, request.permissions).await?;
         let kind = match removing {
             true => "PACKAGE_USER_PERMISSION_REMOVED",
@@ -233,18 +276,19 @@ pub async fn set_on_package(
         let mut event = package_event(kind, actor, located, &user);
         event.permissions = removing.then(Vec::new);
         state.activity.record(&txn, event).await?;
-        txn.commit().await?;
-        if !removing && !pending {
-            tell_shared(
-                state,
-                actor,
-                &user,
-                format!("/{}", located.identifier()),
-                data_name,
-                message,
-            );
-        }
+        notices.push(Notice { user, removing });
     }
+    txn.commit().await?;
+    let url = format!("/{}", located.identifier());
+    notify(
+        state,
+        actor,
+        notices,
+        &url,
+        &located.package.display_name,
+        message,
+    )
+    .await;
     Ok(())
 }
 

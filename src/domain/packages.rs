@@ -186,10 +186,15 @@ pub async fn update(
     changes: PackageChanges,
 ) -> ApiResult<Located> {
     let new_catalog = changes.new_catalog_slug.as_ref();
-    if let Some(target) = new_catalog.filter(|t| t.lowercase() != located.catalog.slug_key) {
-        located = move_to(state, viewer, located, target.as_str()).await?;
-    }
+    let target = match new_catalog.filter(|t| t.lowercase() != located.catalog.slug_key) {
+        Some(slug) => Some(move_target(state, viewer, &located, slug.as_str()).await?),
+        None => None,
+    };
+    // The move and the other changes commit together or not at all.
     let txn = crate::db::write(&state.db).await?;
+    if let Some(target) = target {
+        located = move_within(&txn, viewer, located, target).await?;
+    }
     let mut edited = Vec::new();
     let mut row = package::ActiveModel::from(located.package.clone());
     if let Some(slug) = changes
@@ -257,6 +262,20 @@ pub async fn move_to(
     located: Located,
     target_slug: &str,
 ) -> ApiResult<Located> {
+    let target = move_target(state, viewer, &located, target_slug).await?;
+    let txn = crate::db::write(&state.db).await?;
+    let moved = move_within(&txn, viewer, located, target).await?;
+    txn.commit().await?;
+    Ok(moved)
+}
+
+/// The catalog a package may move to, with the mover's permissions on it.
+async fn move_target(
+    state: &AppState,
+    viewer: &Viewer,
+    located: &Located,
+    target_slug: &str,
+) -> ApiResult<(catalog::Model, Permissions)> {
     let target = catalogs::find(&state.db, target_slug).await?;
     if target.id == located.catalog.id {
         return Err(ApiError::invalid("MOVE_TO_SAME_CATALOG_NOT_ALLOWED"));
@@ -269,22 +288,29 @@ pub async fn move_to(
     )
     .await?;
     permissions::require(Some(viewer), held, permissions::Permission::Edit)?;
-    let txn = crate::db::write(&state.db).await?;
+    Ok((target, held))
+}
+
+async fn move_within(
+    txn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    located: Located,
+    (target, held): (catalog::Model, Permissions),
+) -> ApiResult<Located> {
     let slug = PackageSlug::parse(&located.package.slug)?;
-    if ensure_slug_free(&txn, target.id, &slug).await.is_err() {
+    if ensure_slug_free(txn, target.id, &slug).await.is_err() {
         return Err(ApiError::invalid("PACKAGE_IDENTIFIER_NOT_AVAILABLE"));
     }
     package_permission::Entity::delete_many()
         .filter(package_permission::Column::PackageId.eq(located.package.id))
-        .exec(&txn)
+        .exec(txn)
         .await?;
     let mut row = package::ActiveModel::from(located.package.clone());
     row.catalog_id = Set(target.id);
     row.is_public = Set(located.package.is_public && target.is_public);
     row.updated_at = Set(Utc::now());
-    let moved = row.update(&txn).await?;
-    grant(&txn, moved.id, viewer.user.id, held).await?;
-    txn.commit().await?;
+    let moved = row.update(txn).await?;
+    grant(txn, moved.id, viewer.user.id, held).await?;
     Ok(Located {
         catalog: target,
         package: moved,

@@ -186,12 +186,24 @@ pub async fn invite(
     data_name: &str,
     message: &str,
 ) -> ApiResult<user::Model> {
-    if let Some(existing) = by_email(&state.db, email.as_str()).await? {
-        if existing.status == status::PENDING_SIGN_UP {
-            send_invitation(state, &existing, inviter, data_name, message).await?;
+    let (user, pending) = match by_email(&state.db, email.as_str()).await? {
+        Some(existing) => {
+            let pending = existing.status == status::PENDING_SIGN_UP;
+            (existing, pending)
         }
-        return Ok(existing);
+        None => (create_pending(&state.db, email).await?, true),
+    };
+    if pending {
+        send_invitation(state, &user, inviter, data_name, message).await?;
     }
+    Ok(user)
+}
+
+/// Inserts a pending account for an invited address, without telling anyone yet.
+pub async fn create_pending(
+    db: &impl ConnectionTrait,
+    email: &EmailAddress,
+) -> ApiResult<user::Model> {
     let placeholder = format!(
         "invited-{}",
         &uuid::Uuid::new_v4().simple().to_string()[..8]
@@ -207,12 +219,11 @@ pub async fn invite(
         updated_at: Set(now),
         ..Default::default()
     };
-    let pending = row.insert(&state.db).await?;
-    send_invitation(state, &pending, inviter, data_name, message).await?;
-    Ok(pending)
+    Ok(row.insert(db).await?)
 }
 
-async fn send_invitation(
+/// Emails a pending account its invitation, with a fresh token.
+pub async fn send_invitation(
     state: &AppState,
     pending: &user::Model,
     inviter: &user::Model,
