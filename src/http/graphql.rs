@@ -113,19 +113,15 @@ async fn execute(
 
 async fn run_one(state: &AppState, mut request: Request, context: RequestContext) -> GqlResponse {
     let schema = &state.schema;
-    let state = state.clone();
     // Parsing first tells a syntax error apart from a validation error; the parsed document
-    // is kept in the request, so it is not parsed twice.
+    // is kept in the request, so execution does not parse it again.
+    if let Err(error) = request.parsed_query() {
+        return GqlResponse::from_errors(vec![with_code(error, "GRAPHQL_PARSE_FAILED")]);
+    }
+    // Kept for the rare answer whose top-level fields failed (see `restore_failed_fields`).
+    let query = request.query.clone();
     let operation_name = request.operation_name.clone();
-    let top_level = match request.parsed_query() {
-        Ok(document) => TopLevel::of(document, operation_name.as_deref()),
-        Err(error) => {
-            return GqlResponse::from_errors(vec![with_code(error, "GRAPHQL_PARSE_FAILED")]);
-        }
-    };
-    let mut response = schema
-        .execute(request.data(state.clone()).data(context))
-        .await;
+    let mut response = schema.execute(request.data(state.clone()).data(context)).await;
     response.errors = std::mem::take(&mut response.errors)
         .into_iter()
         .map(|e| match e.path.is_empty() && !has_code(&e) {
@@ -133,8 +129,12 @@ async fn run_one(state: &AppState, mut request: Request, context: RequestContext
             false => e,
         })
         .collect();
-    if let Some(top_level) = top_level {
-        top_level.restore_failed_fields(&state.root_fields, &mut response);
+    if response.errors.iter().any(|e| e.path.len() == 1) {
+        let document = async_graphql::parser::parse_query(&query).ok();
+        let top_level = document.and_then(|d| TopLevel::of(&d, operation_name.as_deref()));
+        if let Some(top_level) = top_level {
+            top_level.restore_failed_fields(&state.root_fields, &mut response);
+        }
     }
     response
 }
