@@ -121,7 +121,9 @@ async fn run_one(state: &AppState, mut request: Request, context: RequestContext
     // Kept for the rare answer whose top-level fields failed (see `restore_failed_fields`).
     let query = request.query.clone();
     let operation_name = request.operation_name.clone();
-    let mut response = schema.execute(request.data(state.clone()).data(context)).await;
+    let mut response = schema
+        .execute(request.data(state.clone()).data(context))
+        .await;
     response.errors = std::mem::take(&mut response.errors)
         .into_iter()
         .map(|e| match e.path.is_empty() && !has_code(&e) {
