@@ -1,5 +1,8 @@
 //! Finding packages and catalogs by words, among those the viewer may see.
 
+// TODO(#3): full-text matching and ranking (PostgreSQL tsvector with a GIN index, SQLite FTS5);
+// this first version matches substrings and orders by name.
+
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
