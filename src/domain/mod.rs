@@ -5,9 +5,10 @@
 //! - `users`, `sessions`, `api_keys`, `tokens`: accounts and signing in.
 //! - `permissions`, `grants`: who may do what with catalogs and packages, and changing it.
 //! - `catalogs`, `packages`, `versions`: what is published; `package_file` reads the files.
-//! - `search`: finding packages and catalogs.
+//! - `search`, `autocomplete`: finding packages, catalogs and people.
 
 pub mod api_keys;
+pub mod autocomplete;
 pub mod catalogs;
 pub mod credentials;
 pub mod grants;
