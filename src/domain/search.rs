@@ -208,7 +208,7 @@ const HITS: &str = "search_hits";
 const SCORE: &str = "score";
 
 fn score() -> SimpleExpr {
-    Expr::col((Alias::new(HITS), Alias::new(SCORE))).into()
+    Expr::col((Alias::new(HITS), Alias::new(SCORE)))
 }
 
 /// `(id, score)` rows, lower scores better; one query per way of matching, glued with UNION ALL.
