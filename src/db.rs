@@ -17,8 +17,9 @@ pub async fn connect(target: &DatabaseTarget) -> anyhow::Result<DatabaseConnecti
     let options = match target {
         DatabaseTarget::Sqlite { path } => sqlite_options(path)?,
         DatabaseTarget::Postgres { url } => {
-            probe_postgres(target, url.expose()).await?;
-            postgres_options(url.expose())
+            let url = plain_on_loopback(url.expose());
+            probe_postgres(target, &url).await?;
+            postgres_options(&url)
         }
     };
     Database::connect(options)
@@ -74,6 +75,31 @@ fn postgres_options(url: &str) -> ConnectOptions {
     options
 }
 
+/// The URL with `sslmode=disable` added when it names a server on this machine and says
+/// nothing about TLS. The client would otherwise negotiate TLS whenever the server offers it,
+/// which on loopback protects nothing and costs a third of the database's share of each read.
+/// An `sslmode` in the URL always wins.
+fn plain_on_loopback(url: &str) -> String {
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return url.to_owned();
+    };
+    // `postgres:` is not a scheme the URL standard knows, so an address host arrives as text.
+    let host = parsed.host_str().unwrap_or_default();
+    let address = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || address
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|address| address.is_loopback());
+    let names_tls = parsed
+        .query_pairs()
+        .any(|(name, _)| name.eq_ignore_ascii_case("sslmode"));
+    if !loopback || names_tls {
+        return url.to_owned();
+    }
+    parsed.query_pairs_mut().append_pair("sslmode", "disable");
+    parsed.into()
+}
+
 /// A pooled connection unused for this long is pinged before it is handed out; busier ones are
 /// used directly. Pinging before every statement doubled the round trips to PostgreSQL.
 const IDLE_BEFORE_PING: Duration = Duration::from_secs(30);
@@ -125,4 +151,32 @@ pub async fn lock_users(txn: &impl sea_orm::ConnectionTrait) -> Result<(), sea_o
             .await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_on_loopback;
+
+    #[test]
+    fn tls_is_left_out_only_on_loopback_and_only_when_unsaid() {
+        assert_eq!(
+            plain_on_loopback("postgres://app:pw@127.0.0.1:5432/datapm"),
+            "postgres://app:pw@127.0.0.1:5432/datapm?sslmode=disable"
+        );
+        assert_eq!(
+            plain_on_loopback("postgres://app@localhost/datapm?application_name=x"),
+            "postgres://app@localhost/datapm?application_name=x&sslmode=disable"
+        );
+        assert_eq!(
+            plain_on_loopback("postgres://app@[::1]/datapm"),
+            "postgres://app@[::1]/datapm?sslmode=disable"
+        );
+        for kept in [
+            "postgres://app@127.0.0.1/datapm?sslmode=require",
+            "postgres://app@db.internal:5432/datapm",
+            "postgres://app@10.0.0.7/datapm",
+        ] {
+            assert_eq!(plain_on_loopback(kept), kept);
+        }
+    }
 }

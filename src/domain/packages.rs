@@ -39,16 +39,20 @@ pub async fn find(
     catalog_slug: &str,
     package_slug: &str,
 ) -> ApiResult<Located> {
-    let catalog = catalogs::find(db, catalog_slug).await?;
-    let package = package::Entity::find()
-        .filter(package::Column::CatalogId.eq(catalog.id))
+    let found = package::Entity::find()
+        .find_also_related(catalog::Entity)
+        .filter(catalog::Column::SlugKey.eq(catalog_slug.to_lowercase()))
         .filter(package::Column::Slug.eq(package_slug))
         .one(db)
-        .await?
-        .ok_or_else(|| {
-            ApiError::failed(format!("PACKAGE_NOT_FOUND - {catalog_slug}/{package_slug}"))
-        })?;
-    Ok(Located { catalog, package })
+        .await?;
+    if let Some((package, Some(catalog))) = found {
+        return Ok(Located { catalog, package });
+    }
+    // Missing: say whether the catalog is missing too, as clients match on the message.
+    catalogs::find(db, catalog_slug).await?;
+    Err(ApiError::failed(format!(
+        "PACKAGE_NOT_FOUND - {catalog_slug}/{package_slug}"
+    )))
 }
 
 /// Looks a package up by id, with its catalog.

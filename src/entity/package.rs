@@ -22,6 +22,19 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::catalog::Entity",
+        from = "Column::CatalogId",
+        to = "super::catalog::Column::Id"
+    )]
+    Catalog,
+}
+
+impl Related<super::catalog::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Catalog.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}
