@@ -36,20 +36,38 @@ enum Op {
     SearchPackages,
     LatestPackages,
     MyCatalogs,
+    PackageVersionsDiff,
+    PackageFetched,
+    DeleteVersion,
+    MovePackage,
+    RemovePackagePermissions,
+    CatalogPackages,
+    UsersByCatalog,
+    SetUserCatalogPermission,
+    DeleteUserCatalogPermissions,
 }
 
-const OPS: [Op; 13] = [
+const OPS: [Op; 22] = [
     Op::Package,
+    Op::PackageVersionsDiff,
+    Op::PackageFetched,
     Op::CreateVersion,
     Op::UpdatePackage,
     Op::SetPackagePermissions,
+    Op::RemovePackagePermissions,
     Op::UsersByPackage,
     Op::Catalog,
+    Op::CatalogPackages,
     Op::UpdateCatalog,
+    Op::UsersByCatalog,
+    Op::SetUserCatalogPermission,
+    Op::DeleteUserCatalogPermissions,
     Op::CreatePackage,
     Op::SearchPackages,
     Op::LatestPackages,
     Op::MyCatalogs,
+    Op::DeleteVersion,
+    Op::MovePackage,
     Op::DeletePackage,
     Op::DeleteCatalog,
 ];
@@ -58,14 +76,20 @@ impl Op {
     /// The permission an operation needs, on the package (`true`) or on the catalog.
     fn needs(self) -> Option<(bool, &'static str)> {
         match self {
-            Op::Package => Some((true, "VIEW")),
-            Op::CreateVersion | Op::UpdatePackage => Some((true, "EDIT")),
-            Op::DeletePackage | Op::SetPackagePermissions | Op::UsersByPackage => {
-                Some((true, "MANAGE"))
-            }
-            Op::Catalog => Some((false, "VIEW")),
+            Op::Package | Op::PackageVersionsDiff | Op::PackageFetched => Some((true, "VIEW")),
+            Op::CreateVersion | Op::UpdatePackage | Op::DeleteVersion => Some((true, "EDIT")),
+            // Moving also needs EDIT on the target catalog: each caller moves into their own.
+            Op::DeletePackage
+            | Op::SetPackagePermissions
+            | Op::RemovePackagePermissions
+            | Op::UsersByPackage
+            | Op::MovePackage => Some((true, "MANAGE")),
+            Op::Catalog | Op::CatalogPackages => Some((false, "VIEW")),
             Op::UpdateCatalog | Op::CreatePackage => Some((false, "EDIT")),
-            Op::DeleteCatalog => Some((false, "MANAGE")),
+            Op::DeleteCatalog
+            | Op::UsersByCatalog
+            | Op::SetUserCatalogPermission
+            | Op::DeleteUserCatalogPermissions => Some((false, "MANAGE")),
             Op::SearchPackages | Op::LatestPackages | Op::MyCatalogs => None,
         }
     }
@@ -218,6 +242,48 @@ impl World {
             .await
     }
 
+    /// `deleteVersion` as `caller`: of a version of a scratch package when they may.
+    async fn delete_version(&self, caller: &Caller) -> Reply {
+        let slug = match caller.allowed(Op::DeleteVersion) {
+            true => {
+                let slug = self.scratch_package(caller).await;
+                let body = cli_publish_body(&fixture(PACKAGE, "1.0.0"));
+                create_version(&self.server, &self.owner.key(), self.catalog, &slug, &body)
+                    .await
+                    .data("createVersion");
+                slug
+            }
+            false => PACKAGE.to_owned(),
+        };
+        let query = "mutation($identifier: VersionIdentifierInput!) {
+            deleteVersion(identifier: $identifier) }";
+        let identifier = version_identifier(self.catalog, &slug, "1.0.0");
+        self.server
+            .graphql_as(&caller.who(), query, json!({ "identifier": identifier }))
+            .await
+    }
+
+    /// `movePackage` as `caller` into their personal catalog (anonymous callers name the
+    /// package's own): of a scratch package when they may.
+    async fn move_package(&self, caller: &Caller) -> Reply {
+        let slug = match caller.allowed(Op::MovePackage) {
+            true => self.scratch_package(caller).await,
+            false => PACKAGE.to_owned(),
+        };
+        let target = caller
+            .account
+            .as_ref()
+            .map_or(self.catalog.to_owned(), |a| a.username.clone());
+        let query = "mutation($identifier: PackageIdentifierInput!,
+                              $catalogIdentifier: CatalogIdentifierInput!) {
+            movePackage(identifier: $identifier, catalogIdentifier: $catalogIdentifier) }";
+        let variables = json!({ "identifier": package_identifier(self.catalog, &slug),
+                                "catalogIdentifier": { "catalogSlug": target } });
+        self.server
+            .graphql_as(&caller.who(), query, variables)
+            .await
+    }
+
     /// `deleteCatalog` as `caller`: of a scratch catalog of the owner's when they may.
     async fn delete_catalog(&self, caller: &Caller) -> Reply {
         let slug = match caller.allowed(Op::DeleteCatalog) {
@@ -296,6 +362,50 @@ impl World {
                 server.graphql_as(&who, query, json!({})).await
             }
             Op::MyCatalogs => server.graphql_as(&who, MY_CATALOGS, json!({})).await,
+            Op::PackageVersionsDiff => {
+                let query = "query($new: VersionIdentifierInput!, $old: VersionIdentifierInput!) {
+                    packageVersionsDiff(newVersion: $new, oldVersion: $old) {
+                        differences { type } } }";
+                let version = version_identifier(catalog, PACKAGE, "1.0.0");
+                let variables = json!({ "new": version, "old": version });
+                server.graphql_as(&who, query, variables).await
+            }
+            Op::PackageFetched => {
+                let query = "mutation($identifier: VersionIdentifierInput!) {
+                    packageFetched(identifier: $identifier) }";
+                let identifier = version_identifier(catalog, PACKAGE, "1.0.0");
+                server
+                    .graphql_as(&who, query, json!({ "identifier": identifier }))
+                    .await
+            }
+            Op::DeleteVersion => self.delete_version(caller).await,
+            Op::MovePackage => self.move_package(caller).await,
+            Op::RemovePackagePermissions => {
+                let query = "mutation($identifier: PackageIdentifierInput!) {
+                    removePackagePermissions(identifier: $identifier,
+                                             usernameOrEmailAddress: \"dummy\") }";
+                server.graphql_as(&who, query, package_id).await
+            }
+            Op::CatalogPackages => {
+                let query = "query($identifier: CatalogIdentifierInput!) {
+                    catalogPackages(identifier: $identifier, offset: 0, limit: 100) {
+                        identifier { catalogSlug packageSlug } } }";
+                server.graphql_as(&who, query, catalog_id).await
+            }
+            Op::UsersByCatalog => {
+                let query = "query($identifier: CatalogIdentifierInput!) {
+                    usersByCatalog(identifier: $identifier) { user { username } } }";
+                server.graphql_as(&who, query, catalog_id).await
+            }
+            Op::SetUserCatalogPermission => {
+                set_catalog_permission(server, &who, catalog, "dummy", &["VIEW"], &[]).await
+            }
+            Op::DeleteUserCatalogPermissions => {
+                let query = "mutation($identifier: CatalogIdentifierInput!) {
+                    deleteUserCatalogPermissions(identifier: $identifier,
+                                                 usernameOrEmailAddress: \"dummy\") }";
+                server.graphql_as(&who, query, catalog_id).await
+            }
         }
     }
 
@@ -324,6 +434,7 @@ impl World {
             Op::Catalog => data["catalog"]["myPermissions"] == json!(caller.on_catalog),
             Op::SearchPackages => listed("searchPackages").contains(&target) == can_view,
             Op::LatestPackages => listed("latestPackages").contains(&target) == can_view,
+            Op::CatalogPackages => identifiers_in(&data["catalogPackages"]).contains(&target),
             Op::MyCatalogs => {
                 let slugs: Vec<&Value> = data["myCatalogs"]
                     .as_array()
