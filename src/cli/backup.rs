@@ -62,7 +62,11 @@ pub async fn run(options: BackupOptions) -> anyhow::Result<()> {
             HumanCount(manifest.objects.len() as u64),
             HumanBytes(manifest.object_bytes()),
             manifest.database,
-            if options.to == "-" { "standard output" } else { &options.to },
+            if options.to == "-" {
+                "standard output"
+            } else {
+                &options.to
+            },
             HumanBytes(written.archive_bytes),
             HumanDuration(started.elapsed()),
         );

@@ -109,7 +109,11 @@ fn summary(options: &RestoreOptions, outcome: &Outcome, started: Instant) -> Str
         };
         format!(
             "restored {contents} from {from} into the {} database{removed} in {}",
-            if options.database.resolve().is_ok_and(|t| t.kind() == "postgres") {
+            if options
+                .database
+                .resolve()
+                .is_ok_and(|t| t.kind() == "postgres")
+            {
                 "postgres"
             } else {
                 "sqlite"

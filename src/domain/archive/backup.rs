@@ -89,7 +89,9 @@ fn write_blocking(
     };
 
     let archive_bytes = match to {
-        Destination::File(path) => write_file(handle, store, &manifest, &mut spool, path, progress)?,
+        Destination::File(path) => {
+            write_file(handle, store, &manifest, &mut spool, path, progress)?
+        }
         Destination::Stdout => {
             let stdout = io::stdout().lock();
             write_archive(handle, store, &manifest, &mut spool, stdout, progress)?
@@ -265,8 +267,8 @@ fn write_file(
     let file = File::create(&temporary)
         .with_context(|| format!("cannot create {}", temporary.display()))?;
 
-    let written = write_archive(handle, store, manifest, spool, &file, progress)
-        .and_then(|bytes| {
+    let written =
+        write_archive(handle, store, manifest, spool, &file, progress).and_then(|bytes| {
             file.sync_all()?;
             std::fs::rename(&temporary, path)
                 .with_context(|| format!("cannot rename the archive to {}", path.display()))?;
@@ -301,7 +303,13 @@ fn write_archive(
     let mtime = manifest.created_at.timestamp().max(0) as u64;
 
     let manifest_bytes = serde_json::to_vec_pretty(manifest)?;
-    append(&mut tar, MANIFEST_ENTRY, manifest_bytes.len() as u64, mtime, &manifest_bytes[..])?;
+    append(
+        &mut tar,
+        MANIFEST_ENTRY,
+        manifest_bytes.len() as u64,
+        mtime,
+        &manifest_bytes[..],
+    )?;
 
     spool.seek(SeekFrom::Start(0))?;
     for table in &manifest.tables {

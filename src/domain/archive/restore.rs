@@ -116,37 +116,38 @@ fn open(from: &Source, progress: &dyn Progress) -> anyhow::Result<File> {
 fn verify(file: &mut File, progress: &dyn Progress) -> anyhow::Result<Manifest> {
     progress.phase("verifying the archive", Some(file.metadata()?.len()));
     let decoder = decoder(file, progress)?;
-    walk(decoder, |_| Ok(()), |part, reader| {
-        let mut buf = vec![0; 256 * 1024];
-        let mut lines = 0;
-        loop {
-            let n = reader.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            lines += buf[..n].iter().filter(|b| **b == b'\n').count() as u64;
-        }
-        if let Part::Table(table) = part {
-            if lines != table.rows {
-                return Err(Refusal::Corrupted {
-                    what: format!(
-                        "{} holds {lines} rows where the manifest says {}",
-                        Manifest::rows_entry(&table.name),
-                        table.rows
-                    ),
+    walk(
+        decoder,
+        |_| Ok(()),
+        |part, reader| {
+            let mut buf = vec![0; 256 * 1024];
+            let mut lines = 0;
+            loop {
+                let n = reader.read(&mut buf)?;
+                if n == 0 {
+                    break;
                 }
-                .into());
+                lines += buf[..n].iter().filter(|b| **b == b'\n').count() as u64;
             }
-        }
-        Ok(())
-    })
+            if let Part::Table(table) = part {
+                if lines != table.rows {
+                    return Err(Refusal::Corrupted {
+                        what: format!(
+                            "{} holds {lines} rows where the manifest says {}",
+                            Manifest::rows_entry(&table.name),
+                            table.rows
+                        ),
+                    }
+                    .into());
+                }
+            }
+            Ok(())
+        },
+    )
 }
 
 /// The archive's tar stream, after checking that it is zstd at all.
-fn decoder<'a>(
-    file: &'a mut File,
-    progress: &'a dyn Progress,
-) -> anyhow::Result<impl Read + 'a> {
+fn decoder<'a>(file: &'a mut File, progress: &'a dyn Progress) -> anyhow::Result<impl Read + 'a> {
     file.seek(SeekFrom::Start(0))?;
     let mut buffered = BufReader::with_capacity(
         1024 * 1024,
@@ -239,14 +240,18 @@ fn walk(
         on_part(part, &mut reader).map_err(classify)?;
         io::copy(&mut reader, &mut io::sink()).map_err(damage)?;
         if reader.tally.bytes != *size || reader.tally.hex() != *sha256 {
-            return Err(corrupted(&format!("{name} does not match its SHA-256 checksum")));
+            return Err(corrupted(&format!(
+                "{name} does not match its SHA-256 checksum"
+            )));
         }
     }
     if let Some(extra) = entries.next() {
         let name = extra
             .map(|e| String::from_utf8_lossy(&e.path_bytes()).into_owned())
             .map_err(damage)?;
-        return Err(corrupted(&format!("it holds {name}, which its manifest does not list")));
+        return Err(corrupted(&format!(
+            "it holds {name}, which its manifest does not list"
+        )));
     }
     drop(entries);
 
@@ -389,7 +394,11 @@ fn load_into(
                     rows::load(handle, txn, &table.name, &table.columns, &mut lines, |_| {
                         progress.advance(0, 1)
                     })?;
-                anyhow::ensure!(loaded == table.rows, "{} changed after it was verified", table.name);
+                anyhow::ensure!(
+                    loaded == table.rows,
+                    "{} changed after it was verified",
+                    table.name
+                );
                 Ok(())
             }
             Part::Object(object) => {

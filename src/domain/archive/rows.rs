@@ -80,27 +80,27 @@ fn select_expression(backend: DatabaseBackend, column: &Column) -> String {
 }
 
 fn read_cell(row: &QueryResult, i: usize, column: &Column) -> anyhow::Result<Value> {
-    let value = match column.kind {
-        Kind::Integer => row.try_get_by_index::<Option<i64>>(i)?.map(Value::from),
-        Kind::Float => row
-            .try_get_by_index::<Option<f64>>(i)?
-            .map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
-        Kind::Text => row.try_get_by_index::<Option<String>>(i)?.map(Value::from),
-        Kind::Boolean => row.try_get_by_index::<Option<bool>>(i)?.map(Value::from),
-        Kind::Timestamp => row
-            .try_get_by_index::<Option<DateTime<Utc>>>(i)?
-            .map(|t| Value::from(t.to_rfc3339_opts(SecondsFormat::AutoSi, true))),
-        Kind::Json => match row.try_get_by_index::<Option<String>>(i)? {
-            Some(text) => Some(
-                serde_json::from_str(&text)
-                    .with_context(|| format!("column {} holds text that is not JSON", column.name))?,
-            ),
-            None => None,
-        },
-        Kind::Bytes => row
-            .try_get_by_index::<Option<Vec<u8>>>(i)?
-            .map(|b| Value::from(STANDARD.encode(b))),
-    };
+    let value =
+        match column.kind {
+            Kind::Integer => row.try_get_by_index::<Option<i64>>(i)?.map(Value::from),
+            Kind::Float => row
+                .try_get_by_index::<Option<f64>>(i)?
+                .map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+            Kind::Text => row.try_get_by_index::<Option<String>>(i)?.map(Value::from),
+            Kind::Boolean => row.try_get_by_index::<Option<bool>>(i)?.map(Value::from),
+            Kind::Timestamp => row
+                .try_get_by_index::<Option<DateTime<Utc>>>(i)?
+                .map(|t| Value::from(t.to_rfc3339_opts(SecondsFormat::AutoSi, true))),
+            Kind::Json => match row.try_get_by_index::<Option<String>>(i)? {
+                Some(text) => Some(serde_json::from_str(&text).with_context(|| {
+                    format!("column {} holds text that is not JSON", column.name)
+                })?),
+                None => None,
+            },
+            Kind::Bytes => row
+                .try_get_by_index::<Option<Vec<u8>>>(i)?
+                .map(|b| Value::from(STANDARD.encode(b))),
+        };
     Ok(value.unwrap_or(Value::Null))
 }
 
@@ -142,7 +142,14 @@ pub fn load(
         in_batch += 1;
         each_row(read as u64);
         if in_batch == per_batch {
-            insert(handle, txn, table, columns, std::mem::take(&mut batch), in_batch)?;
+            insert(
+                handle,
+                txn,
+                table,
+                columns,
+                std::mem::take(&mut batch),
+                in_batch,
+            )?;
             in_batch = 0;
         }
     }
@@ -162,7 +169,11 @@ fn insert(
 ) -> anyhow::Result<()> {
     let backend = ConnectionTrait::get_database_backend(txn);
     let names: Vec<String> = columns.iter().map(|c| quote(&c.name)).collect();
-    let mut sql = format!("INSERT INTO {} ({}) VALUES ", quote(table), names.join(", "));
+    let mut sql = format!(
+        "INSERT INTO {} ({}) VALUES ",
+        quote(table),
+        names.join(", ")
+    );
     let mut parameter = 0;
     for row in 0..rows {
         sql.push_str(if row == 0 { "(" } else { ", (" });
@@ -195,11 +206,7 @@ fn bind(value: Value, kind: Kind) -> anyhow::Result<sea_orm::Value> {
         Kind::Float => V::Double(if null { None } else { Some(float(&value)?) }),
         Kind::Text => V::String(if null { None } else { Some(text(value)?) }),
         Kind::Boolean => V::Bool(if null { None } else { Some(boolean(&value)?) }),
-        Kind::Timestamp => V::ChronoDateTimeUtc(if null {
-            None
-        } else {
-            Some(timestamp(&value)?)
-        }),
+        Kind::Timestamp => V::ChronoDateTimeUtc(if null { None } else { Some(timestamp(&value)?) }),
         Kind::Json => V::Json(if null { None } else { Some(Box::new(value)) }),
         Kind::Bytes => V::Bytes(if null {
             None

@@ -213,8 +213,10 @@ pub async fn latest_migration(db: &impl ConnectionTrait) -> Result<Option<String
         DatabaseBackend::Sqlite => {
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'seaql_migrations'"
         }
-        _ => "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() \
-              AND table_name = 'seaql_migrations'",
+        _ => {
+            "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() \
+              AND table_name = 'seaql_migrations'"
+        }
     };
     if query(db, exists, vec![]).await?.is_empty() {
         return Ok(None);
@@ -296,7 +298,10 @@ mod tests {
             .into();
         let mut parents = BTreeMap::new();
         parents.insert("api_keys".to_owned(), BTreeSet::from(["users".to_owned()]));
-        parents.insert("packages".to_owned(), BTreeSet::from(["catalogs".to_owned()]));
+        parents.insert(
+            "packages".to_owned(),
+            BTreeSet::from(["catalogs".to_owned()]),
+        );
         parents.insert("catalogs".to_owned(), BTreeSet::from(["users".to_owned()]));
         let order = parents_first(&names, &parents).unwrap();
         assert_eq!(order, ["users", "api_keys", "catalogs", "packages"]);
