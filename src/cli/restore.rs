@@ -56,7 +56,8 @@ pub async fn run(options: RestoreOptions) -> anyhow::Result<()> {
     let outcome = outcome?;
 
     if !options.quiet {
-        println!("{}", summary(&options, &outcome, started));
+        let kind = options.database.resolve()?.kind();
+        println!("{}", summary(&options, kind, &outcome, started));
     }
     Ok(())
 }
@@ -80,7 +81,7 @@ async fn restore_into_target(
     outcome
 }
 
-fn summary(options: &RestoreOptions, outcome: &Outcome, started: Instant) -> String {
+fn summary(options: &RestoreOptions, kind: &str, outcome: &Outcome, started: Instant) -> String {
     let manifest = &outcome.manifest;
     let contents = format!(
         "{} tables ({} rows) and {} objects ({})",
@@ -108,16 +109,7 @@ fn summary(options: &RestoreOptions, outcome: &Outcome, started: Instant) -> Str
             n => format!(", {n} other objects removed"),
         };
         format!(
-            "restored {contents} from {from} into the {} database{removed} in {}",
-            if options
-                .database
-                .resolve()
-                .is_ok_and(|t| t.kind() == "postgres")
-            {
-                "postgres"
-            } else {
-                "sqlite"
-            },
+            "restored {contents} from {from} into the {kind} database{removed} in {}",
             HumanDuration(started.elapsed()),
         )
     }
