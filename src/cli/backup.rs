@@ -12,6 +12,8 @@ use indicatif::{HumanBytes, HumanCount, HumanDuration};
 use super::progress::Display;
 use crate::config::{DatabaseOptions, default_storage_url};
 use crate::domain::archive::backup::{self, Destination};
+use crate::storage::Store;
+use sea_orm::DatabaseConnection;
 
 #[derive(Debug, Args)]
 pub struct BackupOptions {
@@ -23,6 +25,13 @@ pub struct BackupOptions {
     #[arg(long, short)]
     pub quiet: bool,
 
+    #[command(flatten)]
+    pub registry: RegistryOptions,
+}
+
+/// The database and the storage `backup` reads and `restore` writes.
+#[derive(Debug, Args)]
+pub struct RegistryOptions {
     /// Where stored files are: `file://PATH` [default: the data directory's `storage/`]
     #[arg(long, env = "STORAGE_URL")]
     pub storage_url: Option<String>,
@@ -31,17 +40,25 @@ pub struct BackupOptions {
     pub database: DatabaseOptions,
 }
 
+impl RegistryOptions {
+    /// Connects to the database and opens the store, as `serve` would.
+    pub async fn open(&self) -> anyhow::Result<(DatabaseConnection, Store)> {
+        let target = self.database.resolve()?;
+        let storage_url = self
+            .storage_url
+            .clone()
+            .unwrap_or_else(|| default_storage_url(&self.database.data_dir));
+        let db = crate::db::connect(&target).await?;
+        let store = crate::storage::open(&storage_url)
+            .await
+            .context("cannot open the storage; check STORAGE_URL (--storage-url)")?;
+        Ok((db, store))
+    }
+}
+
 pub async fn run(options: BackupOptions) -> anyhow::Result<()> {
     let started = Instant::now();
-    let target = options.database.resolve()?;
-    let storage_url = options
-        .storage_url
-        .clone()
-        .unwrap_or_else(|| default_storage_url(&options.database.data_dir));
-    let db = crate::db::connect(&target).await?;
-    let store = crate::storage::open(&storage_url)
-        .await
-        .context("cannot open the storage; check STORAGE_URL (--storage-url)")?;
+    let (db, store) = options.registry.open().await?;
 
     let destination = match options.to.as_str() {
         "-" => Destination::Stdout,

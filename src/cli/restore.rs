@@ -5,12 +5,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::Context;
 use clap::Args;
 use indicatif::{HumanBytes, HumanCount, HumanDuration};
 
+use super::backup::RegistryOptions;
 use super::progress::Display;
-use crate::config::{DatabaseOptions, default_storage_url};
 use crate::domain::archive::restore::{self, Outcome, Source};
 
 #[derive(Debug, Args)]
@@ -31,12 +30,8 @@ pub struct RestoreOptions {
     #[arg(long, short)]
     pub quiet: bool,
 
-    /// Where stored files go: `file://PATH` [default: the data directory's `storage/`]
-    #[arg(long, env = "STORAGE_URL")]
-    pub storage_url: Option<String>,
-
     #[command(flatten)]
-    pub database: DatabaseOptions,
+    pub registry: RegistryOptions,
 }
 
 pub async fn run(options: RestoreOptions) -> anyhow::Result<()> {
@@ -56,7 +51,7 @@ pub async fn run(options: RestoreOptions) -> anyhow::Result<()> {
     let outcome = outcome?;
 
     if !options.quiet {
-        let kind = options.database.resolve()?.kind();
+        let kind = options.registry.database.resolve()?.kind();
         println!("{}", summary(&options, kind, &outcome, started));
     }
     Ok(())
@@ -67,15 +62,7 @@ async fn restore_into_target(
     source: Source,
     display: Arc<Display>,
 ) -> anyhow::Result<Outcome> {
-    let target = options.database.resolve()?;
-    let storage_url = options
-        .storage_url
-        .clone()
-        .unwrap_or_else(|| default_storage_url(&options.database.data_dir));
-    let db = crate::db::connect(&target).await?;
-    let store = crate::storage::open(&storage_url)
-        .await
-        .context("cannot open the storage; check STORAGE_URL (--storage-url)")?;
+    let (db, store) = options.registry.open().await?;
     let outcome = restore::restore(&db, &store, source, options.force, display).await;
     db.close().await?;
     outcome

@@ -74,10 +74,8 @@ pub async fn restore(
     tokio::task::spawn_blocking(move || {
         let mut file = open(&from, &*progress)?;
         let manifest = verify(&mut file, &*progress)?;
-        if !force {
-            if let Some(what) = handle.block_on(target_contents(&db, &store))? {
-                return Err(Refusal::TargetNotEmpty { what }.into());
-            }
+        if !force && let Some(what) = handle.block_on(target_contents(&db, &store))? {
+            return Err(Refusal::TargetNotEmpty { what }.into());
         }
         load(&handle, &db, &store, &mut file, &manifest, &*progress)?;
         let removed_objects = if force {
@@ -129,17 +127,17 @@ fn verify(file: &mut File, progress: &dyn Progress) -> anyhow::Result<Manifest> 
                 }
                 lines += buf[..n].iter().filter(|b| **b == b'\n').count() as u64;
             }
-            if let Part::Table(table) = part {
-                if lines != table.rows {
-                    return Err(Refusal::Corrupted {
-                        what: format!(
-                            "{} holds {lines} rows where the manifest says {}",
-                            Manifest::rows_entry(&table.name),
-                            table.rows
-                        ),
-                    }
-                    .into());
+            if let Part::Table(table) = part
+                && lines != table.rows
+            {
+                return Err(Refusal::Corrupted {
+                    what: format!(
+                        "{} holds {lines} rows where the manifest says {}",
+                        Manifest::rows_entry(&table.name),
+                        table.rows
+                    ),
                 }
+                .into());
             }
             Ok(())
         },
@@ -253,8 +251,6 @@ fn walk(
             "it holds {name}, which its manifest does not list"
         )));
     }
-    drop(entries);
-
     let mut rest = archive.into_inner();
     io::copy(&mut rest, &mut io::sink()).map_err(damage)?;
     Ok(manifest)
