@@ -37,13 +37,8 @@ timed() {
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-declare -A seconds memory
-record() {
-  local name=$1 line
-  line=$(cat)
-  seconds[$name]+="${line% *} "
-  memory[$name]+="${line#* } "
-}
+# Runs end up in pipelines (subshells), so each command's figures are kept in a file.
+record() { cat >>"$work/$1.figures"; }
 
 # Warm the page cache so that neither side pays for the first read from disk.
 tar -c -C "$work/source" storage registry.db >/dev/null
@@ -62,10 +57,10 @@ done
 row() {
   local name=$1 base=$2 label=$3
   local s m b
-  s=$(tr ' ' '\n' <<<"${seconds[$name]}" | grep . | median)
-  m=$(tr ' ' '\n' <<<"${memory[$name]}" | grep . | median)
+  s=$(cut -d' ' -f1 "$work/$name.figures" | median)
+  m=$(cut -d' ' -f2 "$work/$name.figures" | median)
   if [ -n "$base" ]; then
-    b=$(tr ' ' '\n' <<<"${seconds[$base]}" | grep . | median)
+    b=$(cut -d' ' -f1 "$work/$base.figures" | median)
     ratio=$(awk -v a="$s" -v b="$b" 'BEGIN { printf "%.2f×", a / b }')
   else
     ratio="–"
