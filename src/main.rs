@@ -1,6 +1,7 @@
 use clap::Parser;
 use datapm_registry::cli::Cli;
 use datapm_registry::cli::user::UserCommandError;
+use datapm_registry::domain::archive::Refusal;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -11,8 +12,12 @@ async fn main() -> std::process::ExitCode {
         Err(error) => {
             drop(log_guard);
             eprintln!("error: {error:#}");
-            let refusal = error.downcast_ref::<UserCommandError>();
-            std::process::ExitCode::from(refusal.map_or(1, UserCommandError::exit_code))
+            let code = match error.downcast_ref::<UserCommandError>() {
+                Some(refusal) => refusal.exit_code(),
+                None if error.downcast_ref::<Refusal>().is_some() => 2,
+                None => 1,
+            };
+            std::process::ExitCode::from(code)
         }
     }
 }

@@ -1,6 +1,9 @@
 //! The command line: one module per subcommand, each with an options struct and a `run`.
 
+pub mod backup;
 pub mod migrate;
+mod progress;
+pub mod restore;
 pub mod serve;
 pub mod user;
 
@@ -28,6 +31,10 @@ pub enum Command {
     Migrate(migrate::MigrateOptions),
     /// Create, list, change, suspend and delete users, and make API keys
     User(user::UserOptions),
+    /// Write one archive of the database and the stored files, while the registry serves
+    Backup(backup::BackupOptions),
+    /// Bring an archive back into an empty registry, or verify one with --check
+    Restore(restore::RestoreOptions),
 }
 
 impl Cli {
@@ -37,6 +44,8 @@ impl Cli {
             Command::Serve(options) => serve::run(*options).await,
             Command::Migrate(options) => migrate::run(options).await,
             Command::User(options) => user::run(options).await,
+            Command::Backup(options) => backup::run(options).await,
+            Command::Restore(options) => restore::run(options).await,
         }
     }
 }

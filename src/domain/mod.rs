@@ -9,6 +9,7 @@
 //! - `file_cache`, `views`: package-file texts kept in memory, and view counts written in batches.
 
 pub mod api_keys;
+pub mod archive;
 pub mod autocomplete;
 pub mod catalogs;
 pub mod credentials;
