@@ -286,17 +286,28 @@ fn short_detail(err: &opendal::Error) -> String {
     detail
 }
 
+/// S3 error codes that mean the credentials were refused; opendal reports some of them as
+/// configuration errors rather than as denied access.
+const DENIED_CODES: [&str; 5] = [
+    "AccessDenied",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "ExpiredToken",
+    "InvalidToken",
+];
+
 /// Which [`BucketProblem`] an opendal error shows.
 fn classify(err: &opendal::Error) -> BucketProblem {
+    let message = err.message();
+    let mentions = |text: &str| message.contains(text);
     match err.kind() {
         ErrorKind::NotFound => BucketProblem::Missing,
         ErrorKind::PermissionDenied => BucketProblem::Denied,
-        _ if err.message().contains("credential") || err.message().contains("signing") => {
-            BucketProblem::Credentials
-        }
-        _ if err.message().contains("send http request") || err.message().contains("timeout") => {
-            BucketProblem::Unreachable
-        }
+        // opendal reports S3's `NoSuchBucket` as a configuration error.
+        _ if mentions("NoSuchBucket") => BucketProblem::Missing,
+        _ if DENIED_CODES.iter().any(|code| mentions(code)) => BucketProblem::Denied,
+        _ if mentions("credential") || mentions("signing") => BucketProblem::Credentials,
+        _ if mentions("send http request") || mentions("timeout") => BucketProblem::Unreachable,
         _ => BucketProblem::Failed,
     }
 }
