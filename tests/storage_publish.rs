@@ -11,7 +11,7 @@ use support::accounts::new_account;
 use support::package_files::{all_fixtures, cli_publish_body};
 use support::publish::{cli_publish, files_parsed, get_package};
 use support::server::{As, Backend, TestConfig, TestServer};
-use support::storage::{StoreKind, fresh_store};
+use support::storage::fresh_store;
 
 /// What `datapm fetch` and `info` read: the latest package file of `catalog/slug`.
 async fn fetched_file(server: &TestServer, who: &As, slug: &str) -> Value {
