@@ -36,10 +36,7 @@ fn url_of(kind: StoreKind, bucket: &str) -> String {
 
 /// Opens `url`, expecting a refusal, and checks its message shows no secret.
 async fn refusal(url: &str, env: &StorageEnv) -> StorageError {
-    let err = open_with(url, env)
-        .await
-        .err()
-        .expect("the open is refused");
+    let err = open_with(url, env).await.expect_err("the open is refused");
     let shown = format!("{err} {err:?}");
     assert!(!shown.contains(SECRET), "{shown}");
     err
