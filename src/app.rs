@@ -17,7 +17,9 @@ use tokio::task::JoinHandle;
 use crate::activity::ActivityLog;
 use crate::auth::jwt::{self, JwtKeys};
 use crate::config::ServerConfig;
+use crate::domain::file_cache::FileCache;
 use crate::domain::sessions::LoginThrottle;
+use crate::domain::views::{self, ViewCounts};
 use crate::email::{Mailer, SiteInfo};
 use crate::graphql::RegistrySchema;
 use crate::graphql::response::RootFields;
@@ -38,6 +40,10 @@ pub struct Shared {
     pub schema: RegistrySchema,
     /// Which root fields are non-null, for shaping responses whose fields failed.
     pub root_fields: RootFields,
+    /// Package-file texts already served.
+    pub files: FileCache,
+    /// Package views not yet written.
+    pub views: ViewCounts,
 }
 
 impl std::ops::Deref for AppState {
@@ -57,6 +63,7 @@ pub struct Server {
     pub state: AppState,
     stop: watch::Sender<bool>,
     task: JoinHandle<std::io::Result<()>>,
+    flusher: JoinHandle<()>,
 }
 
 impl Server {
@@ -110,14 +117,18 @@ impl Server {
             throttle,
             schema,
             root_fields,
+            files: FileCache::default(),
+            views: ViewCounts::default(),
         };
         let state = AppState(Arc::new(shared));
         let (stop, task) = spawn_server(listener, state.clone());
+        let flusher = spawn_view_flusher(state.clone(), stop.subscribe());
         Ok(Server {
             address,
             state,
             stop,
             task,
+            flusher,
         })
     }
 
@@ -127,6 +138,10 @@ impl Server {
         match tokio::time::timeout(SHUTDOWN_GRACE, self.task).await {
             Ok(joined) => joined??,
             Err(_) => tracing::warn!("requests still running after the grace period were cut"),
+        }
+        let _ = self.flusher.await;
+        if let Err(error) = self.state.views.flush(&self.state.db).await {
+            tracing::error!(%error, "package views counted before shutdown were not written");
         }
         self.state.mailer.flush().await;
         self.state.db.clone().close().await?;
@@ -149,6 +164,23 @@ fn spawn_server(
             .await
     });
     (stop, task)
+}
+
+/// Writes gathered package views every `views::FLUSH_EVERY` until the server stops.
+fn spawn_view_flusher(state: AppState, mut stopped: watch::Receiver<bool>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(views::FLUSH_EVERY);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = ticks.tick() => {}
+                _ = stopped.wait_for(|stop| *stop) => return,
+            }
+            if let Err(error) = state.views.flush(&state.db).await {
+                tracing::warn!(%error, "could not write package views; will retry");
+            }
+        }
+    })
 }
 
 fn prepare_data_dir(dir: &std::path::Path) -> anyhow::Result<()> {

@@ -286,6 +286,14 @@ on_both_databases! {
                 fetched
             ]
         );
+
+        // Views are written in batches; stopping the server writes those not yet written.
+        let (config, database) = server.stop().await;
+        let server = config.start_on(database).await;
+        let stored = package_row(&server, "bob", "countries").await.unwrap();
+        assert_eq!((stored.view_count, stored.fetch_count), (3, 2));
+        let restarted = count_of(server.graphql_as(&bob.key(), counts, json!({})).await);
+        assert_eq!(restarted, after, "the counts survive a restart");
         server.finish().await;
     }
 
@@ -343,6 +351,32 @@ on_both_databases! {
             reply.data("packageVersionsDiff"),
             &differences("2.0.0", "1.1.0", &REMOVED)
         );
+        server.finish().await;
+    }
+
+    async fn a_number_published_again_serves_the_new_file(backend: Backend) {
+        let server = TestConfig::new(backend).start().await;
+        let bob = new_account(&server, "bob").await;
+        publish_fixture(&server, &bob.key(), "bob", "countries", "1.0.0").await;
+        let first = get_package(&server, &bob.key(), "bob", "countries").await;
+        let first = files_parsed(first.data("package").clone());
+        assert_eq!(
+            first["latestVersion"]["packageFile"],
+            sent_file("countries", "1.0.0")
+        );
+
+        let deleted = versioned(&server, &bob.key(), "deleteVersion", "1.0.0").await;
+        assert_eq!(deleted.body, json!({ "data": { "deleteVersion": null } }));
+        let mut changed = sent_file("countries", "1.0.0");
+        changed["description"] = json!("Countries, described again");
+        let created =
+            create_version(&server, &bob.key(), "bob", "countries", &changed.to_string()).await;
+        created.data("createVersion");
+
+        let read = get_package(&server, &bob.key(), "bob", "countries").await;
+        let read = files_parsed(read.data("package").clone());
+        assert_eq!(read["latestVersion"]["packageFile"], changed);
+        assert_eq!(read["latestVersion"]["canonicalPackageFile"], changed);
         server.finish().await;
     }
 

@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261203_000001_create_accounts;
 mod m20261203_000002_create_packages;
+mod m20261203_000003_add_search;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261203_000001_create_accounts::Migration),
             Box::new(m20261203_000002_create_packages::Migration),
+            Box::new(m20261203_000003_add_search::Migration),
         ]
     }
 }

@@ -5,11 +5,14 @@
 //! - `users`, `sessions`, `api_keys`, `tokens`: accounts and signing in.
 //! - `permissions`, `grants`: who may do what with catalogs and packages, and changing it.
 //! - `catalogs`, `packages`, `versions`: what is published; `package_file` reads the files.
-//! - `search`: finding packages and catalogs.
+//! - `search`, `autocomplete`: finding packages, catalogs and people.
+//! - `file_cache`, `views`: package-file texts kept in memory, and view counts written in batches.
 
 pub mod api_keys;
+pub mod autocomplete;
 pub mod catalogs;
 pub mod credentials;
+pub mod file_cache;
 pub mod grants;
 pub mod package_file;
 pub mod packages;
@@ -20,3 +23,4 @@ pub mod tokens;
 pub mod users;
 pub mod values;
 pub mod versions;
+pub mod views;

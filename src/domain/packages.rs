@@ -360,20 +360,14 @@ pub async fn delete_stored_files(store: &dyn ObjectStore, package_ids: &[i64]) {
     }
 }
 
-/// Counts a view of the package, and logs it for a signed-in viewer.
+/// Counts a view of the package (written with the next batch of views), and logs it for a
+/// signed-in viewer.
 pub async fn record_view(
     state: &AppState,
     viewer: Option<&Viewer>,
     located: &Located,
 ) -> ApiResult<()> {
-    package::Entity::update_many()
-        .col_expr(
-            package::Column::ViewCount,
-            Expr::col(package::Column::ViewCount).add(1),
-        )
-        .filter(package::Column::Id.eq(located.package.id))
-        .exec(&state.db)
-        .await?;
+    state.views.add(located.package.id);
     if let Some(viewer) = viewer {
         state
             .activity

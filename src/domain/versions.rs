@@ -2,7 +2,10 @@
 //!
 //! A publish is all or nothing: the version row, the comparison with the previous version and
 //! the stored file commit together. The file is written under its final key inside the
-//! database transaction and removed again if the transaction does not commit.
+//! database transaction and removed again if the transaction does not commit. The texts served
+//! for a version are kept in the file cache, since a stored file never changes.
+
+use std::sync::Arc;
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -12,6 +15,7 @@ use sea_orm::{
 };
 use semver::Version as SemVer;
 
+use super::file_cache::{self, Form};
 use super::package_file::{self, Difference, ParsedPackageFile, VersionCheck};
 use super::packages::{self, Located};
 use crate::activity::ActivityEvent;
@@ -78,7 +82,7 @@ pub async fn find(
 }
 
 /// The stored package file of a version, as it was published.
-pub async fn read_file(state: &AppState, row: &version::Model) -> ApiResult<serde_json::Value> {
+async fn read_file(state: &AppState, row: &version::Model) -> ApiResult<serde_json::Value> {
     let bytes = match storage::get_bytes(&*state.store, &key_of(row)).await {
         Ok(bytes) => bytes,
         Err(StorageError::NotFound { .. }) => {
@@ -88,6 +92,45 @@ pub async fn read_file(state: &AppState, row: &version::Model) -> ApiResult<serd
     };
     serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::internal(anyhow::anyhow!("stored package file: {e}")))
+}
+
+/// The version's file as published, as JSON text.
+pub async fn canonical_text(state: &AppState, row: &version::Model) -> ApiResult<Arc<str>> {
+    let key = file_cache::Key::new(row, Form::Canonical);
+    if let Some(text) = state.files.get(&key) {
+        return Ok(text);
+    }
+    let text: Arc<str> = read_file(state, row).await?.to_string().into();
+    state.files.insert(key, text.clone());
+    Ok(text)
+}
+
+/// The version's file as clients should use it (for data kept in this registry, its sources
+/// point here), as JSON text.
+pub async fn published_text(
+    state: &AppState,
+    row: &version::Model,
+    located: &Located,
+) -> ApiResult<Arc<str>> {
+    let form = Form::Published {
+        catalog: located.catalog.slug.clone(),
+        package: located.package.slug.clone(),
+    };
+    let key = file_cache::Key::new(row, form);
+    if let Some(text) = state.files.get(&key) {
+        return Ok(text);
+    }
+    let stored = read_file(state, row).await?;
+    let view = package_file::published_view(
+        &stored,
+        state.config.registry_url.as_str(),
+        &located.catalog.slug,
+        &located.package.slug,
+    )
+    .map_err(|e| ApiError::failed(e.to_string()))?;
+    let text: Arc<str> = view.to_string().into();
+    state.files.insert(key, text.clone());
+    Ok(text)
 }
 
 /// Publishes a package file as a new version of `located`, or as a trivial update of the latest
@@ -142,14 +185,14 @@ async fn compare_with(
     row: &version::Model,
     parsed: &ParsedPackageFile,
 ) -> ApiResult<VersionCheck> {
-    let stored = read_file(state, row).await?;
-    let latest = package_file::parse(&stored.to_string(), &package_file::max_supported_version())
-        .map_err(|e| {
-        ApiError::internal(anyhow::anyhow!(
-            "stored package file of {}: {e}",
-            number(row)
-        ))
-    })?;
+    let stored = canonical_text(state, row).await?;
+    let latest =
+        package_file::parse(&stored, &package_file::max_supported_version()).map_err(|e| {
+            ApiError::internal(anyhow::anyhow!(
+                "stored package file of {}: {e}",
+                number(row)
+            ))
+        })?;
     package_file::check_new_version(&latest.file, &parsed.file)
         .map_err(|e| ApiError::invalid(e.to_string()))
 }
@@ -341,12 +384,12 @@ pub async fn differences(
     if let Some(stored) = stored_differences(&state.db, new.id, old.id).await? {
         return Ok((new, old, stored));
     }
-    let parse = |value: serde_json::Value| {
-        package_file::parse(&value.to_string(), &package_file::max_supported_version())
+    let parse = |text: Arc<str>| {
+        package_file::parse(&text, &package_file::max_supported_version())
             .map_err(|e| ApiError::internal(anyhow::anyhow!("stored package file: {e}")))
     };
-    let old_file = parse(read_file(state, &old).await?)?;
-    let new_file = parse(read_file(state, &new).await?)?;
+    let old_file = parse(canonical_text(state, &old).await?)?;
+    let new_file = parse(canonical_text(state, &new).await?)?;
     let found = package_file::compare(&old_file.file, &new_file.file);
     save_differences(&state.db, new.id, old.id, &found).await?;
     Ok((new, old, found))

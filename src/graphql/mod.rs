@@ -13,6 +13,7 @@ mod identifiers;
 mod packages;
 pub mod response;
 mod scalars;
+mod search;
 mod status;
 mod users;
 mod versions;
@@ -33,6 +34,7 @@ pub struct QueryRoot(
     packages::PackageQuery,
     versions::VersionQuery,
     grants::GrantQuery,
+    search::SearchQuery,
 );
 
 /// Every mutation, area by area.

@@ -81,8 +81,10 @@ impl Package {
         self.viewable(self.located.package.fetch_count as i32)
     }
 
-    async fn viewed_count(&self) -> Option<i32> {
-        self.viewable(self.located.package.view_count as i32)
+    async fn viewed_count(&self, ctx: &Context<'_>) -> Option<i32> {
+        let package = &self.located.package;
+        let pending = guards::state(ctx).views.pending(package.id);
+        self.viewable((package.view_count + pending) as i32)
     }
 
     async fn creator(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {

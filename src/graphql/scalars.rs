@@ -53,14 +53,20 @@ impl ScalarType for Void {
 /// `PackageFileJSON`: a package file that travels as a JSON *string*, both ways, as the
 /// original server's clients expect.
 #[derive(Clone, Debug, PartialEq)]
-pub struct PackageFileJson(pub serde_json::Value);
+pub enum PackageFileJson {
+    /// A file as a client sent it: a string, or an object.
+    Sent(serde_json::Value),
+    /// A file's JSON text, as the server answers it.
+    Text(std::sync::Arc<str>),
+}
 
 impl PackageFileJson {
     /// The text to parse: the string sent, or, from a client that sent an object, its JSON.
     pub fn into_text(self) -> String {
-        match self.0 {
-            serde_json::Value::String(text) => text,
-            other => other.to_string(),
+        match self {
+            PackageFileJson::Sent(serde_json::Value::String(text)) => text,
+            PackageFileJson::Sent(other) => other.to_string(),
+            PackageFileJson::Text(text) => text.to_string(),
         }
     }
 }
@@ -69,8 +75,8 @@ impl PackageFileJson {
 impl ScalarType for PackageFileJson {
     fn parse(value: Value) -> InputValueResult<Self> {
         match value {
-            Value::String(text) => Ok(PackageFileJson(serde_json::Value::String(text))),
-            Value::Object(_) => Ok(PackageFileJson(
+            Value::String(text) => Ok(PackageFileJson::Sent(serde_json::Value::String(text))),
+            Value::Object(_) => Ok(PackageFileJson::Sent(
                 value.into_json().map_err(InputValueError::custom)?,
             )),
             other => Err(InputValueError::expected_type(other)),
@@ -78,6 +84,9 @@ impl ScalarType for PackageFileJson {
     }
 
     fn to_value(&self) -> Value {
-        Value::String(self.0.to_string())
+        match self {
+            PackageFileJson::Sent(value) => Value::String(value.to_string()),
+            PackageFileJson::Text(text) => Value::String(text.to_string()),
+        }
     }
 }

@@ -95,17 +95,8 @@ impl Version {
             return Ok(None);
         }
         let state = guards::state(ctx);
-        let stored = versions::read_file(state, &self.row).await?;
-        let registry_url = state.config.registry_url.as_str();
-        let catalog = &self.located.catalog.slug;
-        let view = package_file::published_view(
-            &stored,
-            registry_url,
-            catalog,
-            &self.located.package.slug,
-        )
-        .map_err(|e| ApiError::failed(e.to_string()))?;
-        Ok(Some(PackageFileJson(view)))
+        let text = versions::published_text(state, &self.row, &self.located).await?;
+        Ok(Some(PackageFileJson::Text(text)))
     }
 
     /// The file exactly as published, for those who may edit the package.
@@ -116,8 +107,8 @@ impl Version {
         if !self.held.edit {
             return Ok(None);
         }
-        let stored = versions::read_file(guards::state(ctx), &self.row).await?;
-        Ok(Some(PackageFileJson(stored)))
+        let text = versions::canonical_text(guards::state(ctx), &self.row).await?;
+        Ok(Some(PackageFileJson::Text(text)))
     }
 
     async fn update_methods(&self) -> Option<Vec<UpdateMethod>> {
