@@ -83,6 +83,17 @@ impl Server {
     pub async fn start_on(config: ServerConfig, listener: TcpListener) -> anyhow::Result<Server> {
         prepare_data_dir(&config.data_dir)?;
         let store = open_storage(&config.storage_url).await?;
+        Server::start_with_store(config, listener, store).await
+    }
+
+    /// Like `start_on`, with a store the caller opened (tests open buckets with settings of
+    /// their own rather than the process environment's).
+    pub async fn start_with_store(
+        config: ServerConfig,
+        listener: TcpListener,
+        store: Store,
+    ) -> anyhow::Result<Server> {
+        prepare_data_dir(&config.data_dir)?;
         let db = crate::db::connect(&config.database).await?;
         let applied = crate::db::migrate(&db).await?;
         if applied > 0 {
@@ -187,14 +198,12 @@ fn prepare_data_dir(dir: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Opens the store; `storage::open` has already written, read and deleted a probe object.
 async fn open_storage(url: &str) -> anyhow::Result<Store> {
     let store = storage::open(url)
         .await
         .map_err(|e| anyhow::anyhow!("STORAGE_URL (--storage-url) cannot be used: {e}"))?;
-    store
-        .check_writable()
-        .await
-        .map_err(|e| anyhow::anyhow!("STORAGE_URL (--storage-url) is not writable: {e}"))?;
+    tracing::info!(storage = %store.describe(), "object storage is writable");
     Ok(store)
 }
 

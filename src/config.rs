@@ -226,7 +226,8 @@ pub struct ServeOptions {
     #[arg(long, env = "JWT_KEY", hide_env_values = true)]
     pub jwt_key: Option<Secret>,
 
-    /// Where stored files go: `file://PATH` [default: the data directory's `storage/`]
+    /// Where stored files go: `file://PATH`, `gs://BUCKET/PREFIX` or `s3://BUCKET/PREFIX`
+    /// [default: the data directory's `storage/`]
     #[arg(long, env = "STORAGE_URL")]
     pub storage_url: Option<String>,
 

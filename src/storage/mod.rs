@@ -6,10 +6,19 @@
 //! sit whole in memory; [`put_bytes`] and [`get_bytes`] are shortcuts for small ones (package
 //! files, images).
 //!
-//! Every backend sits behind the one [`ObjectStore`] trait. Today that is local files
-//! (`file://`); object stores such as GCS and S3 plug in as one more arm in [`open`].
+//! Every backend sits behind the one [`ObjectStore`] trait: local files (`file://`, in `fs`),
+//! Google Cloud Storage (`gs://`) and S3 or an S3-compatible store (`s3://`), the last two
+//! sharing the bucket code in `bucket`. [`open`] reads the standard Google and AWS variables
+//! from the process; [`open_with`] takes them from a [`StorageEnv`] instead, which is how tests
+//! point two backends at two emulators in one process.
 
+mod bucket;
+mod env;
 mod fs;
+mod gcs;
+mod s3;
+
+pub use env::StorageEnv;
 
 use std::fmt;
 use std::sync::Arc;
@@ -26,7 +35,7 @@ pub type ByteStream = futures::stream::BoxStream<'static, std::io::Result<Bytes>
 /// The longest key accepted, in bytes.
 pub const MAX_KEY_LEN: usize = 1024;
 
-/// A place that keeps objects under keys: local files today, cloud buckets later.
+/// A place that keeps objects under keys: a local folder or a cloud bucket.
 ///
 /// Writes are atomic: a reader sees either the previous object or the whole new one, never a
 /// partial write, even when the writing process dies.
@@ -105,10 +114,34 @@ pub enum StorageError {
     },
 
     /// The storage URL names a backend this build does not have.
-    #[error("storage URL `{url}` has an unsupported scheme; use file://")]
+    #[error("storage URL `{url}` has an unsupported scheme; use file://, gs:// or s3://")]
     UnsupportedScheme {
         /// The URL without any user information or query.
         url: String,
+    },
+
+    /// A setting the backend needs is missing or cannot be used.
+    #[error("{what}")]
+    Config {
+        /// What is wrong and which variable to change.
+        what: String,
+    },
+
+    /// The bucket cannot be used as configured: it is missing, access is refused, or the service
+    /// cannot be reached.
+    #[error("{location}: {problem} ({detail}); {fix}")]
+    Bucket {
+        /// The bucket URL and endpoint, never a credential.
+        location: String,
+        /// What went wrong.
+        problem: BucketProblem,
+        /// The service's answer, shortened.
+        detail: String,
+        /// What to change, naming the variables of this backend.
+        fix: &'static str,
+        /// The service's own error.
+        #[source]
+        source: std::io::Error,
     },
 
     /// The store as a whole cannot be reached or written.
@@ -137,6 +170,33 @@ pub enum StorageError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// Why a bucket cannot be used, as told apart by [`StorageError::Bucket`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BucketProblem {
+    /// The service answered that the bucket does not exist.
+    Missing,
+    /// The service refused the credentials or the operation.
+    Denied,
+    /// No credentials could be found to sign requests with.
+    Credentials,
+    /// The service could not be reached at all.
+    Unreachable,
+    /// The service answered with another error.
+    Failed,
+}
+
+impl fmt::Display for BucketProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            BucketProblem::Missing => "the bucket does not exist",
+            BucketProblem::Denied => "access to the bucket was denied",
+            BucketProblem::Credentials => "no credentials for the storage service were found",
+            BucketProblem::Unreachable => "the storage service cannot be reached",
+            BucketProblem::Failed => "the storage service refused a test write",
+        })
+    }
 }
 
 /// A validated object key: `/`-separated segments that stay inside the store on every backend.
@@ -228,12 +288,18 @@ fn check_prefix(prefix: &str) -> Result<(), StorageError> {
 }
 
 /// Opens the object store named by a storage URL, creating it if needed, and checks that it can
-/// be written.
+/// be written. Cloud backends read their settings from the process environment.
 ///
 /// `file:///abs/path` and `file://relative/path` (relative to the working directory, like the
-/// original's `file://tmp-registry-server-storage`) are local folders. Any other scheme is
+/// original's `file://tmp-registry-server-storage`) are local folders. `gs://bucket/prefix` and
+/// `s3://bucket/prefix` are buckets, the prefix optional. Any other scheme is
 /// [`StorageError::UnsupportedScheme`].
 pub async fn open(url: &str) -> Result<Store, StorageError> {
+    open_with(url, &StorageEnv::from_process()).await
+}
+
+/// Like [`open`], with the cloud backends' variables taken from `env`.
+pub async fn open_with(url: &str, env: &StorageEnv) -> Result<Store, StorageError> {
     let (scheme, location) = url
         .split_once("://")
         .ok_or_else(|| StorageError::InvalidUrl {
@@ -243,6 +309,8 @@ pub async fn open(url: &str) -> Result<Store, StorageError> {
 
     let store: Store = match scheme.to_ascii_lowercase().as_str() {
         "file" => Arc::new(fs::FsStore::open(location)?),
+        "gs" => Arc::new(gcs::open(&bucket::BucketUrl::parse(url, location)?, env)?),
+        "s3" => Arc::new(s3::open(&bucket::BucketUrl::parse(url, location)?, env).await?),
         _ => {
             return Err(StorageError::UnsupportedScheme {
                 url: redact_url(url),

@@ -7,6 +7,7 @@ pub mod package_files;
 pub mod publish;
 pub mod server;
 pub mod smtp;
+pub mod storage;
 
 /// Defines a test that runs once on SQLite and once on PostgreSQL. The PostgreSQL variant is
 /// ignored (reported as skipped) unless `DATAPM_TEST_DATABASE_URL` was set when tests were built.

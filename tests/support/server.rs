@@ -3,6 +3,7 @@ use std::path::PathBuf;
 use datapm_registry::app::Server;
 use datapm_registry::config::{DatabaseTarget, RegistryUrl, Secret, ServerConfig};
 use datapm_registry::email::{SmtpPassword, SmtpSettings};
+use datapm_registry::storage::Store;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -67,6 +68,8 @@ pub struct TestConfig {
     pub dir: TempDir,
     pub smtp_port: Option<u16>,
     pub activity_log: bool,
+    /// An object store opened by the test (a bucket); `None` for files in the data directory.
+    pub store: Option<Store>,
 }
 
 impl TestConfig {
@@ -76,6 +79,7 @@ impl TestConfig {
             dir: tempfile::tempdir().unwrap(),
             smtp_port: None,
             activity_log: false,
+            store: None,
         }
     }
 
@@ -89,9 +93,11 @@ impl TestConfig {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let config = server_config(&self, database.clone(), port);
-        let server = Server::start_on(config, listener)
-            .await
-            .expect("the test server starts");
+        let started = match self.store.clone() {
+            Some(store) => Server::start_with_store(config, listener, store).await,
+            None => Server::start_on(config, listener).await,
+        };
+        let server = started.expect("the test server starts");
         let url = format!("http://127.0.0.1:{port}");
         TestServer {
             server: Some(server),
@@ -106,7 +112,10 @@ impl TestConfig {
 fn server_config(config: &TestConfig, database: DatabaseTarget, port: u16) -> ServerConfig {
     let data_dir = config.dir.path().join("data");
     ServerConfig {
-        storage_url: format!("file://{}", data_dir.join("storage").display()),
+        storage_url: match &config.store {
+            Some(store) => store.describe(),
+            None => format!("file://{}", data_dir.join("storage").display()),
+        },
         data_dir,
         database,
         registry_url: RegistryUrl::parse(&format!("http://127.0.0.1:{port}")).unwrap(),
