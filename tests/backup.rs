@@ -11,6 +11,7 @@ use std::process::Stdio;
 use datapm_registry::config::DatabaseTarget;
 use datapm_registry::domain::archive::manifest::Manifest;
 use datapm_registry::domain::archive::schema::DERIVED_TABLES;
+use datapm_registry::storage::StorageEnv;
 use sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::{Value, json};
 use support::accounts::{PASSWORD, login, new_account};
@@ -20,6 +21,7 @@ use support::publish::{
     set_package_permissions,
 };
 use support::server::{As, Backend, TestConfig, TestServer, fresh_database};
+use support::storage::{TestStore, fresh_store};
 
 /// What one run of the binary did.
 #[derive(Debug)]
@@ -29,17 +31,34 @@ struct Outcome {
     stderr: String,
 }
 
-/// A database and storage folder for the binary to work on.
+/// A database and store for the binary to work on.
 struct Place<'a> {
     database: &'a DatabaseTarget,
-    storage: PathBuf,
+    storage_url: String,
+    storage_env: StorageEnv,
 }
 
 impl Place<'_> {
+    /// Where `server` keeps its rows and files.
     fn of(server: &TestServer) -> Place<'_> {
+        Place::files(&server.database, &server.data_dir().join("storage"))
+    }
+
+    /// `database`, with its files in the folder `storage`.
+    fn files<'a>(database: &'a DatabaseTarget, storage: &Path) -> Place<'a> {
         Place {
-            database: &server.database,
-            storage: server.data_dir().join("storage"),
+            database,
+            storage_url: format!("file://{}", storage.display()),
+            storage_env: StorageEnv::empty(),
+        }
+    }
+
+    /// `database`, with its files in the test store `store`.
+    fn store<'a>(database: &'a DatabaseTarget, store: &TestStore) -> Place<'a> {
+        Place {
+            database,
+            storage_url: store.url.clone(),
+            storage_env: store.env.clone(),
         }
     }
 }
@@ -52,7 +71,8 @@ async fn datapm(place: &Place<'_>, args: &[&str]) -> Outcome {
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_datapm-registry"))
         .env_clear()
         .env("DATABASE_URL", database_url)
-        .env("STORAGE_URL", format!("file://{}", place.storage.display()))
+        .env("STORAGE_URL", &place.storage_url)
+        .envs(place.storage_env.vars())
         .args(args)
         .stdin(Stdio::null())
         .output()
@@ -190,10 +210,7 @@ async fn round_trip(from: Backend, to: Backend) {
     );
 
     let (config, database) = empty_target(to).await;
-    let target = Place {
-        database: &database,
-        storage: config.dir.path().join("data/storage"),
-    };
+    let target = Place::files(&database, &config.dir.path().join("data/storage"));
     let restored = datapm(&target, &["restore", "--from", archive.to_str().unwrap()]).await;
     assert_eq!(restored.code, 0, "{restored:#?}");
     assert!(
@@ -382,10 +399,7 @@ on_both_databases! {
         assert_eq!(manifest.objects.len() as u64, versions.rows, "one file per version");
 
         let (config, database) = empty_target(Backend::Sqlite).await;
-        let target = Place {
-            database: &database,
-            storage: config.dir.path().join("data/storage"),
-        };
+        let target = Place::files(&database, &config.dir.path().join("data/storage"));
         let restored = datapm(&target, &["restore", "--from", archive.to_str().unwrap()]).await;
         assert_eq!(restored.code, 0, "{restored:#?}");
         let copy = config.start_on(database).await;
@@ -438,10 +452,7 @@ on_both_databases! {
         ];
 
         let (config, database) = empty_target(backend).await;
-        let target = Place {
-            database: &database,
-            storage: config.dir.path().join("data/storage"),
-        };
+        let target = Place::files(&database, &config.dir.path().join("data/storage"));
         for (case, contents, message) in cases {
             let path = work.path().join(format!("{case}.tar.zst"));
             std::fs::write(&path, contents).unwrap();
@@ -457,7 +468,7 @@ on_both_databases! {
                 );
             }
             assert!(tables_in(&database).await.is_empty(), "{case} changed the database");
-            assert_no_objects(&target.storage, case);
+            assert_no_objects(&config.dir.path().join("data/storage"), case);
         }
 
         let restored = datapm(&target, &["restore", "--from", good.to_str().unwrap()]).await;
@@ -471,6 +482,49 @@ on_both_databases! {
         let me = copy.graphql_as(&ada.key(), "{ me { user { username } } }", json!({})).await;
         assert_eq!(me.data("me")["user"]["username"], "ada", "the API key works after restore");
         source.finish().await;
+        copy.finish().await;
+    }
+}
+
+on_every_store! {
+    async fn a_file_storage_registry_restores_into_any_store_and_backs_up_from_it(kind: StoreKind) {
+        let Populated { server, ada, bob } = populated(Backend::Sqlite).await;
+        let callers = [ada.key(), bob.key(), As::Anonymous];
+        let before = answers(&server, &callers).await;
+        let work = tempfile::tempdir().unwrap();
+        let archive = work.path().join("registry.tar.zst");
+        backup(&Place::of(&server), &archive).await;
+
+        let store = fresh_store(kind).await;
+        let (mut config, database) = empty_target(Backend::Sqlite).await;
+        let target = Place::store(&database, &store);
+        let restored = datapm(&target, &["restore", "--from", archive.to_str().unwrap()]).await;
+        assert_eq!(restored.code, 0, "{restored:#?}");
+
+        let archived: Vec<String> =
+            manifest_of(&archive).objects.into_iter().map(|object| object.key).collect();
+        let stored: Vec<String> = store.store.list("").await.unwrap()
+            .into_iter().map(|object| object.key.to_string()).collect();
+        assert_eq!(stored, archived, "every archived object is in the store");
+
+        // A backup taken from the store holds the very same files.
+        let again = work.path().join("again.tar.zst");
+        backup(&target, &again).await;
+        let objects = |archive: &Path| -> Vec<(String, Vec<u8>)> {
+            entries_of(archive).into_iter().filter(|(name, _)| name.starts_with("objects/")).collect()
+        };
+        let files = objects(&archive);
+        assert_eq!(files.len(), archived.len());
+        assert!(objects(&again) == files, "the files came back changed");
+
+        config.store = Some(store.store.clone());
+        let copy = config.start_on(database).await;
+        let after = answers(&copy, &callers).await;
+        for (index, (old, new)) in before.iter().zip(&after).enumerate() {
+            let query = QUERIES[index % QUERIES.len()];
+            assert!(old == new, "{query} answers differently:\nbefore {old}\nafter  {new}");
+        }
+        server.finish().await;
         copy.finish().await;
     }
 }

@@ -57,6 +57,13 @@ impl StorageEnv {
         (!value.is_empty()).then_some(value)
     }
 
+    /// Every variable set, by name, e.g. to hand the same settings to a child process.
+    pub fn vars(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.vars
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+    }
+
     /// The first of `names` that is set.
     pub(super) fn first(&self, names: &[&str]) -> Option<(&'static str, &str)> {
         names
