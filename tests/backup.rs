@@ -511,7 +511,8 @@ on_every_store! {
         let again = work.path().join("again.tar.zst");
         backup(&target, &again).await;
         let objects = |archive: &Path| -> Vec<(String, Vec<u8>)> {
-            entries_of(archive).into_iter().filter(|(name, _)| name.starts_with("objects/")).collect()
+            let entries = entries_of(archive).into_iter();
+            entries.filter(|(name, _)| name.starts_with("objects/")).collect()
         };
         let files = objects(&archive);
         assert_eq!(files.len(), archived.len());
