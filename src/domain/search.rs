@@ -36,12 +36,16 @@ pub async fn packages(
 ) -> ApiResult<(Vec<Located>, u64)> {
     let terms = Terms::new(query);
     let mut found = package::Entity::find().filter(visible_packages(viewer));
+    let mut matching = found.clone();
     if terms.text.is_some() {
         let backend = db.get_database_backend();
-        let hits = ranked(package_hits(backend, &terms));
-        found = join_hits(found, hits, (package::Entity, package::Column::Id));
+        let id = (package::Entity, package::Column::Id);
+        let hits = ranked(package_hits(backend, &terms, Scoring::Ranked));
+        found = join_hits(found, hits, id);
+        let ids = ids(package_hits(backend, &terms, Scoring::Unranked));
+        matching = matching.filter(Expr::col(id).in_subquery(ids));
     }
-    let count = found.clone().count(db).await?;
+    let count = matching.count(db).await?;
     if let Some(text) = &terms.text {
         let slug = Expr::col((package::Entity, package::Column::Slug));
         found = found
@@ -68,12 +72,16 @@ pub async fn catalogs(
 ) -> ApiResult<(Vec<catalog::Model>, u64)> {
     let terms = Terms::new(query);
     let mut found = catalog::Entity::find().filter(visible_catalogs(viewer));
+    let mut matching = found.clone();
     if terms.text.is_some() {
         let backend = db.get_database_backend();
-        let hits = ranked(catalog_hits(backend, &terms));
-        found = join_hits(found, hits, (catalog::Entity, catalog::Column::Id));
+        let id = (catalog::Entity, catalog::Column::Id);
+        let hits = ranked(catalog_hits(backend, &terms, Scoring::Ranked));
+        found = join_hits(found, hits, id);
+        let ids = ids(catalog_hits(backend, &terms, Scoring::Unranked));
+        matching = matching.filter(Expr::col(id).in_subquery(ids));
     }
-    let count = found.clone().count(db).await?;
+    let count = matching.count(db).await?;
     if let Some(text) = &terms.text {
         found = found
             .order_by(catalog::Column::SlugKey.eq(text.as_str()), Order::Desc)
@@ -229,6 +237,32 @@ fn hit(id: &str, score: SimpleExpr, from: &str, filter: SimpleExpr) -> SelectSta
         .to_owned()
 }
 
+/// Whether hits carry their full-text relevance. Only ordering needs it, and computing it for
+/// every match of a common word costs more than finding them, so counting goes without.
+#[derive(Clone, Copy, PartialEq)]
+enum Scoring {
+    Ranked,
+    Unranked,
+}
+
+impl Scoring {
+    /// `relevance` when ranking, else the score of a substring match.
+    fn score(self, backend: DatabaseBackend, relevance: SimpleExpr) -> SimpleExpr {
+        match self {
+            Scoring::Ranked => relevance,
+            Scoring::Unranked => unranked(backend),
+        }
+    }
+}
+
+/// The ids of every hit, for `id IN (…)`.
+fn ids(parts: Vec<SelectStatement>) -> SelectStatement {
+    Query::select()
+        .column(Alias::new("id"))
+        .from_subquery(union(parts), Alias::new("matches"))
+        .to_owned()
+}
+
 /// The best score of each matching id.
 fn ranked(parts: Vec<SelectStatement>) -> SelectStatement {
     Query::select()
@@ -272,7 +306,7 @@ fn like(backend: DatabaseBackend, column: &str, pattern: String) -> SimpleExpr {
     }
 }
 
-fn package_hits(backend: DatabaseBackend, terms: &Terms) -> Vec<SelectStatement> {
+fn package_hits(backend: DatabaseBackend, terms: &Terms, scoring: Scoring) -> Vec<SelectStatement> {
     let mut parts = Vec::new();
     let text = terms.text();
     let contains = || {
@@ -287,7 +321,10 @@ fn package_hits(backend: DatabaseBackend, terms: &Terms) -> Vec<SelectStatement>
             let query = "websearch_to_tsquery('english', $1)";
             parts.push(hit(
                 "package_id",
-                Expr::cust_with_values(format!("-ts_rank(document, {query})"), [text]),
+                scoring.score(
+                    backend,
+                    Expr::cust_with_values(format!("-ts_rank(document, {query})"), [text]),
+                ),
                 "packages_fts",
                 Expr::cust_with_values(format!("document @@ {query}"), [text]),
             ));
@@ -297,7 +334,10 @@ fn package_hits(backend: DatabaseBackend, terms: &Terms) -> Vec<SelectStatement>
             if let Some(fts5) = &terms.fts5 {
                 parts.push(hit(
                     "rowid",
-                    Expr::cust("bm25(packages_fts, 10.0, 10.0, 4.0, 1.0)"),
+                    scoring.score(
+                        backend,
+                        Expr::cust("bm25(packages_fts, 10.0, 10.0, 4.0, 1.0)"),
+                    ),
                     "packages_fts",
                     Expr::cust_with_values("packages_fts MATCH ?", [fts5.as_str()]),
                 ));
@@ -336,7 +376,7 @@ fn package_hits(backend: DatabaseBackend, terms: &Terms) -> Vec<SelectStatement>
     parts
 }
 
-fn catalog_hits(backend: DatabaseBackend, terms: &Terms) -> Vec<SelectStatement> {
+fn catalog_hits(backend: DatabaseBackend, terms: &Terms, scoring: Scoring) -> Vec<SelectStatement> {
     let mut parts = Vec::new();
     let text = terms.text();
     let starts = Expr::col(catalog::Column::SlugKey).like(escaped(terms.prefix_pattern()));
@@ -345,7 +385,10 @@ fn catalog_hits(backend: DatabaseBackend, terms: &Terms) -> Vec<SelectStatement>
             let query = "websearch_to_tsquery('english', $1)";
             parts.push(hit(
                 "catalog_id",
-                Expr::cust_with_values(format!("-ts_rank(document, {query})"), [text]),
+                scoring.score(
+                    backend,
+                    Expr::cust_with_values(format!("-ts_rank(document, {query})"), [text]),
+                ),
                 "catalogs_fts",
                 Expr::cust_with_values(format!("document @@ {query}"), [text]),
             ));
@@ -354,7 +397,7 @@ fn catalog_hits(backend: DatabaseBackend, terms: &Terms) -> Vec<SelectStatement>
             if let Some(fts5) = &terms.fts5 {
                 parts.push(hit(
                     "rowid",
-                    Expr::cust("bm25(catalogs_fts, 10.0, 10.0, 4.0)"),
+                    scoring.score(backend, Expr::cust("bm25(catalogs_fts, 10.0, 10.0, 4.0)")),
                     "catalogs_fts",
                     Expr::cust_with_values("catalogs_fts MATCH ?", [fts5.as_str()]),
                 ));
