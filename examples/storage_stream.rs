@@ -2,24 +2,48 @@
 //! for `bench/storage.sh`: `storage_stream STORAGE_URL FILE`.
 //!
 //! The file is sent in fresh 64 KiB chunks as it is read, as a client upload arrives from its
-//! socket, and the object read back is only counted and checksummed, so what the process holds
-//! is what the storage code holds, and the bytes come from where curl takes them in the same
+//! socket (a thread of its own reads them, so they come without a trip through tokio's blocking
+//! pool each), and the object read back is only counted and checksummed, so what the process
+//! holds is what the storage code holds, and the bytes come from where curl takes them in the same
 //! benchmark. Settings for buckets come from the process environment, as for `serve`. Prints one
 //! JSON line: seconds and peak resident memory (VmHWM, reset between the two directions) for the
 //! write and for the read.
 
+use std::io::Read;
 use std::time::Instant;
 
+use bytes::Bytes;
 use datapm_registry::storage::{ByteStream, ObjectKey, open};
 use futures::{StreamExt, TryStreamExt};
-use tokio_util::io::ReaderStream;
 
 const CHUNK: usize = 64 * 1024;
 
-/// The file at `path` as a stream of 64 KiB chunks.
+/// The file at `path` as a stream of 64 KiB chunks, read by a thread of its own so that, as from
+/// a socket, chunks arrive without a trip through tokio's blocking pool each.
 async fn body(path: &str) -> anyhow::Result<ByteStream> {
-    let file = tokio::fs::File::open(path).await?;
-    Ok(ReaderStream::with_capacity(file, CHUNK).boxed())
+    let mut file = std::fs::File::open(path)?;
+    let (sender, receiver) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
+    std::thread::spawn(move || {
+        loop {
+            let mut chunk = vec![0; CHUNK];
+            let sent = match file.read(&mut chunk) {
+                Ok(0) => return,
+                Ok(read) => {
+                    chunk.truncate(read);
+                    Ok(Bytes::from(chunk))
+                }
+                Err(err) => Err(err),
+            };
+            if sender.blocking_send(sent).is_err() {
+                return;
+            }
+        }
+    });
+    let chunks = futures::stream::unfold(receiver, |mut receiver| async move {
+        let chunk = receiver.recv().await?;
+        Some((chunk, receiver))
+    });
+    Ok(chunks.boxed())
 }
 
 /// The byte count and XOR of every byte of `body`: a cheap check that the object came back whole.
