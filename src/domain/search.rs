@@ -52,13 +52,23 @@ pub async fn packages(
             .order_by(Expr::expr(Func::lower(slug)).eq(text.as_str()), Order::Desc)
             .order_by(score(), Order::Asc);
     }
-    let page = found
+    // Ordering and paging run on ids alone, then the page's rows are read: sorting whole rows
+    // (READMEs included) of every match costs more than finding them.
+    let ids: Vec<i64> = found
+        .select_only()
+        .column(package::Column::Id)
         .order_by_asc(package::Column::Slug)
         .order_by_asc(package::Column::Id)
         .limit(limit)
         .offset(offset)
+        .into_tuple()
         .all(db)
         .await?;
+    let mut page = package::Entity::find()
+        .filter(package::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    page.sort_by_key(|row| ids.iter().position(|id| *id == row.id));
     Ok((packages::with_catalogs(db, page).await?, count))
 }
 
