@@ -72,7 +72,10 @@ async fn main() -> anyhow::Result<()> {
     anyhow::ensure!(read == total, "read {read} bytes of {total}");
 
     let (_, expected) = fold(body(&path).await?).await?;
-    anyhow::ensure!(checksum == expected, "the object read back differs from {path}");
+    anyhow::ensure!(
+        checksum == expected,
+        "the object read back differs from {path}"
+    );
     store.delete(&key).await?;
 
     println!(
