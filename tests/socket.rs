@@ -9,17 +9,20 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use datapm_registry::domain::batch_chunks::{self, OffsetRecord};
+use datapm_registry::domain::batches::{self, StreamKey};
 use datapm_registry::entity::activity_log;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use support::accounts::{Account, new_account};
 use support::package_files::{cli_publish_body_to, fixture, fixtures_dir};
-use support::publish::{cli_publish, get_package, update_catalog, update_package};
+use support::publish::{cli_publish, get_package, package_row, update_catalog, update_package};
 use support::server::{As, TestConfig, TestServer};
 
 /// Every scenario of `data-channel.js`; each must report `ok`.
-const SCENARIOS: [&str; 8] = [
+const SCENARIOS: [&str; 9] = [
     "handshake with a bad API key is refused",
+    "a JWT in auth.bearer connects and a bad one is refused",
     "sensor-readings round trip with dates and nulls",
     "append to a batch, switch the active batch and read from an offset",
     "orders-large 200,000 rows up and down",
@@ -80,6 +83,7 @@ async fn run_client(server: &TestServer, ada: &Account, bob: &Account) -> Output
         .arg(client_dir().join("data-channel.js"))
         .env("REGISTRY_URL", &server.url)
         .env("OWNER_KEY", &ada.api_key)
+        .env("OWNER_JWT", &ada.jwt)
         .env("READER_KEY", &bob.api_key)
         .env("CATALOG", "ada")
         .env("DATA_DIR", data_dir)
@@ -149,6 +153,45 @@ on_both_databases! {
             source["configuration"],
             json!({"catalogSlug": "ada", "packageSlug": "sensor-readings", "version": 1})
         );
+        server.finish().await;
+    }
+
+    async fn a_chunk_stored_but_never_committed_is_never_read_and_goes_at_the_next_upload(
+        backend: Backend
+    ) {
+        let server = TestConfig::new(backend).start().await;
+        let ada = new_account(&server, "ada").await;
+        publish_with_data(&server, &ada, "sensor-readings", false).await;
+        let state = server.state();
+        let package = package_row(&server, "ada", "sensor-readings").await.unwrap();
+        let stream = StreamKey {
+            package_id: package.id,
+            major_version: 1,
+            schema_title: "sensor-readings".into(),
+            source_type: "file".into(),
+            source_slug: "file".into(),
+            stream_set_slug: "sensor-readings".into(),
+            stream_slug: "sensor-readings".into(),
+        };
+        let row = batches::create(&state.db, &stream, "BATCH_FULL_SET", package.creator_id.unwrap())
+            .await
+            .unwrap();
+        let records = |range: std::ops::Range<i64>| -> Vec<OffsetRecord> {
+            range.map(|offset| OffsetRecord { offset, record: rmpv::Value::from(offset) }).collect()
+        };
+        batch_chunks::write(&state.store, row.id, &records(0..10)).await.unwrap();
+        batches::commit_offset(&state.db, row.id, 9).await.unwrap();
+        // A server killed here has stored the chunk but not moved the batch's last offset.
+        batch_chunks::write(&state.store, row.id, &records(10..20)).await.unwrap();
+
+        let keys = batch_chunks::readable(&state.store, row.id, 5, 9).await.unwrap();
+        assert_eq!(keys, [batch_chunks::key(row.id, 0)]);
+        let read = batch_chunks::read(&state.store, &keys[0], 5, 9).await.unwrap();
+        assert_eq!(read, records(5..10));
+
+        batch_chunks::remove_unreadable(&state.store, row.id, 9).await.unwrap();
+        let left = state.store.list(&batch_chunks::prefix(row.id)).await.unwrap();
+        assert_eq!(left.len(), 1, "{left:?}");
         server.finish().await;
     }
 }

@@ -4,6 +4,7 @@
 // Settings come from the environment (the Rust test `tests/socket.rs` sets them):
 //   REGISTRY_URL  the registry, e.g. http://127.0.0.1:4000
 //   OWNER_KEY     API key of the catalog owner (EDIT on every package)
+//   OWNER_JWT     a login token of the same user
 //   READER_KEY    API key of a user without EDIT
 //   CATALOG       catalog holding sensor-readings and orders-large (public) and people-unicode
 //                 (private), each published with SCHEMA_AND_DATA
@@ -257,6 +258,22 @@ const scenarios = {
         throw new Error("a bad API key got `ready`");
     },
 
+    async "a JWT in auth.bearer connects and a bad one is refused"() {
+        const socket = await connect({ bearer: env("OWNER_JWT") });
+        const answer = await request(socket, "schemaInfoRequest", {
+            requestType: "schemaInfoRequest",
+            identifier: { registryUrl: REGISTRY_URL, catalogSlug: CATALOG, packageSlug: "people-unicode", majorVersion: 1 }
+        });
+        expectOk(answer, "schemaInfoResponse");
+        socket.close();
+        try {
+            (await connect({ bearer: "not.a.token" })).close();
+        } catch (error) {
+            return;
+        }
+        throw new Error("a bad JWT got `ready`");
+    },
+
     async "sensor-readings round trip with dates and nulls"() {
         const rows = records("sensor-readings.csv");
         const socket = await owner();
@@ -363,6 +380,18 @@ const scenarios = {
         });
         expectError(answer, "notAuthorized");
         reader.close();
+
+        const anonymous = await connect();
+        const refused = await request(anonymous, "startDataUpload", {
+            requestType: "startDataUpload",
+            schemaStreamIdentifier: streamOf("sensor-readings"),
+            newBatch: true,
+            updateMethod: "BATCH_FULL_SET"
+        });
+        if (expectError(refused, "notAuthorized").message !== "Not authenticated") {
+            throw new Error(`anonymous upload refused with ${refused.message}`);
+        }
+        anonymous.close();
     },
 
     async "a second concurrent uploader gets streamLocked"() {
