@@ -353,14 +353,14 @@ async fn batch_with_a_cut_off_upload(server: &TestServer) -> (String, String) {
             })
             .collect()
     };
-    batch_chunks::write(&state.store, row.id, &records(0..10))
+    batch_chunks::write(&state.store, (&row).into(), &records(0..10))
         .await
         .unwrap();
     batches::commit_offset(&state.db, row.id, 9).await.unwrap();
-    batch_chunks::write(&state.store, row.id, &records(10..20))
+    batch_chunks::write(&state.store, (&row).into(), &records(10..20))
         .await
         .unwrap();
-    let key = |first| batch_chunks::key(row.id, first).to_string();
+    let key = |first| batch_chunks::key((&row).into(), first).to_string();
     (key(0), key(10))
 }
 

@@ -156,7 +156,7 @@ on_both_databases! {
         server.finish().await;
     }
 
-    async fn a_chunk_stored_but_never_committed_is_never_read_and_goes_at_the_next_upload(
+    async fn a_chunk_never_committed_is_never_read_and_data_goes_with_its_package(
         backend: Backend
     ) {
         let server = TestConfig::new(backend).start().await;
@@ -179,19 +179,31 @@ on_both_databases! {
         let records = |range: std::ops::Range<i64>| -> Vec<OffsetRecord> {
             range.map(|offset| OffsetRecord { offset, record: rmpv::Value::from(offset) }).collect()
         };
-        batch_chunks::write(&state.store, row.id, &records(0..10)).await.unwrap();
+        batch_chunks::write(&state.store, (&row).into(), &records(0..10)).await.unwrap();
         batches::commit_offset(&state.db, row.id, 9).await.unwrap();
         // A server killed here has stored the chunk but not moved the batch's last offset.
-        batch_chunks::write(&state.store, row.id, &records(10..20)).await.unwrap();
+        batch_chunks::write(&state.store, (&row).into(), &records(10..20)).await.unwrap();
 
-        let keys = batch_chunks::readable(&state.store, row.id, 5, 9).await.unwrap();
-        assert_eq!(keys, [batch_chunks::key(row.id, 0)]);
+        let keys = batch_chunks::readable(&state.store, (&row).into(), 5, 9).await.unwrap();
+        assert_eq!(keys, [batch_chunks::key((&row).into(), 0)]);
         let read = batch_chunks::read(&state.store, &keys[0], 5, 9).await.unwrap();
         assert_eq!(read, records(5..10));
 
-        batch_chunks::remove_unreadable(&state.store, row.id, 9).await.unwrap();
-        let left = state.store.list(&batch_chunks::prefix(row.id)).await.unwrap();
+        batch_chunks::remove_unreadable(&state.store, (&row).into(), 9).await.unwrap();
+        let left = state.store.list(&batch_chunks::prefix((&row).into())).await.unwrap();
         assert_eq!(left.len(), 1, "{left:?}");
+
+        // Deleting the package deletes its data too.
+        let deleted = server
+            .graphql_as(
+                &ada.key(),
+                "mutation($identifier: PackageIdentifierInput!) { deletePackage(identifier: $identifier) }",
+                json!({"identifier": {"catalogSlug": "ada", "packageSlug": "sensor-readings"}}),
+            )
+            .await;
+        assert_eq!(deleted.body, json!({ "data": { "deletePackage": null } }));
+        let left = state.store.list(&batch_chunks::prefix((&row).into())).await.unwrap();
+        assert!(left.is_empty(), "{left:?}");
         server.finish().await;
     }
 }

@@ -1,8 +1,9 @@
 //! How a data batch's records are stored: as chunks, one object per accepted upload message.
 //!
 //! A chunk is zstd over a run of msgpack maps `{offset, record}`, records exactly as the client
-//! sent them (dates stay notepack's extension type 0). Its key is `data/<batch id>/<first offset,
-//! 20 digits>.msgpack.zst`, so a listing sorted by key is in offset order. A chunk is written
+//! sent them (dates stay notepack's extension type 0). Its key is
+//! `package/<package id>/data/<batch id>/<first offset, 20 digits>.msgpack.zst`: under the
+//! package, so deleting a package deletes its data, and sorted by key in offset order. A chunk is written
 //! whole with `put_if_absent` before the batch's `last_offset` moves past it, and readers only
 //! take records up to `last_offset`: a chunk left behind by a dropped connection or a killed
 //! server is never read, and the next upload session removes it ([`remove_unreadable`]).
@@ -14,6 +15,8 @@ use std::io::Cursor;
 
 use bytes::Bytes;
 
+use super::packages;
+use crate::entity::data_batch;
 use crate::storage::{self, ObjectKey, StorageError, Store};
 
 /// One record of a stream and its offset.
@@ -39,18 +42,32 @@ pub enum ChunkError {
     Damaged { key: String, reason: String },
 }
 
-/// The storage prefix of a batch's chunks, ending in `/`.
-pub fn prefix(batch_id: i64) -> String {
-    format!("data/{batch_id}/")
+/// Which batch, of which package, chunks belong to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Location {
+    pub package_id: i64,
+    pub batch_id: i64,
 }
 
-/// The key of the chunk of `batch_id` whose first record has `first_offset`.
-pub fn key(batch_id: i64, first_offset: i64) -> ObjectKey {
-    ObjectKey::parse(&format!(
-        "{}{first_offset:020}.msgpack.zst",
-        prefix(batch_id)
-    ))
-    .expect("digits make a valid key")
+impl From<&data_batch::Model> for Location {
+    fn from(row: &data_batch::Model) -> Self {
+        Location {
+            package_id: row.package_id,
+            batch_id: row.id,
+        }
+    }
+}
+
+/// The storage prefix of a batch's chunks, ending in `/`.
+pub fn prefix(batch: Location) -> String {
+    let package = packages::storage_prefix(batch.package_id);
+    format!("{package}data/{}/", batch.batch_id)
+}
+
+/// The key of the chunk of `batch` whose first record has `first_offset`.
+pub fn key(batch: Location, first_offset: i64) -> ObjectKey {
+    let name = format!("{}{first_offset:020}.msgpack.zst", prefix(batch));
+    ObjectKey::parse(&name).expect("digits make a valid key")
 }
 
 /// The first offset a chunk key names, or `None` for another object.
@@ -104,15 +121,15 @@ fn offset_record(value: rmpv::Value) -> Result<OffsetRecord, String> {
     }
 }
 
-/// Stores `records` (not empty, offsets increasing) as a new chunk of `batch_id`, whole or not
-/// at all.
+/// Stores `records` (not empty, offsets increasing) as a new chunk of `batch`, whole or not at
+/// all.
 pub async fn write(
     store: &Store,
-    batch_id: i64,
+    batch: Location,
     records: &[OffsetRecord],
 ) -> Result<u64, StorageError> {
     let first = records.first().map_or(0, |r| r.offset);
-    let key = key(batch_id, first);
+    let key = key(batch, first);
     let owned = records.to_vec();
     let body = tokio::task::spawn_blocking(move || encode(&owned))
         .await
@@ -132,12 +149,12 @@ pub async fn write(
 /// offset order.
 pub async fn readable(
     store: &Store,
-    batch_id: i64,
+    batch: Location,
     from: i64,
     last_offset: i64,
 ) -> Result<Vec<ObjectKey>, StorageError> {
     let mut chunks: Vec<(i64, ObjectKey)> = store
-        .list(&prefix(batch_id))
+        .list(&prefix(batch))
         .await?
         .into_iter()
         .filter_map(|info| Some((first_offset(&info.key)?, info.key)))
@@ -177,14 +194,14 @@ pub async fn read(
     Ok(records)
 }
 
-/// Removes chunks of `batch_id` that start after `last_offset`: written by an upload whose
+/// Removes chunks of `batch` that start after `last_offset`: written by an upload whose
 /// offsets were never committed, so no reader ever saw them.
 pub async fn remove_unreadable(
     store: &Store,
-    batch_id: i64,
+    batch: Location,
     last_offset: i64,
 ) -> Result<(), StorageError> {
-    for info in store.list(&prefix(batch_id)).await? {
+    for info in store.list(&prefix(batch)).await? {
         if first_offset(&info.key).is_some_and(|first| first > last_offset) {
             store.delete(&info.key).await?;
         }
@@ -222,10 +239,17 @@ mod tests {
 
     #[test]
     fn chunk_keys_sort_in_offset_order_and_give_their_offset_back() {
-        let (nine, ten) = (key(3, 9), key(3, 10));
+        let batch = Location {
+            package_id: 2,
+            batch_id: 3,
+        };
+        let (nine, ten) = (key(batch, 9), key(batch, 10));
         assert!(nine < ten);
         assert_eq!(first_offset(&ten), Some(10));
-        assert_eq!(ten.as_str(), "data/3/00000000000000000010.msgpack.zst");
+        assert_eq!(
+            ten.as_str(),
+            "package/2/data/3/00000000000000000010.msgpack.zst"
+        );
     }
 
     #[test]

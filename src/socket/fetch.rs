@@ -222,7 +222,7 @@ impl Fetch {
     ) -> Result<(), Refusal> {
         let store = &self.connection.state.store;
         let last = batch.last_offset;
-        let chunks = batch_chunks::readable(store, batch.id, from, last)
+        let chunks = batch_chunks::readable(store, batch.into(), from, last)
             .await
             .map_err(|e| refusal(e.into()))?;
         for key in chunks {

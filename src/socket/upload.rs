@@ -122,7 +122,7 @@ async fn start(
             )
         })?;
     let batch = open_batch(connection, &stream, &request, user_id).await?;
-    batch_chunks::remove_unreadable(&connection.state.store, batch.id, batch.last_offset)
+    batch_chunks::remove_unreadable(&connection.state.store, (&batch).into(), batch.last_offset)
         .await
         .map_err(|e| refusal(e.into()))?;
 
@@ -333,7 +333,7 @@ impl Upload {
             return Ok(());
         };
         let store = &self.state.store;
-        batch_chunks::write(store, self.batch.id, &records)
+        batch_chunks::write(store, (&self.batch).into(), &records)
             .await
             .map_err(|e| refusal(e.into()))?;
         batches::commit_offset(&self.state.db, self.batch.id, last)

@@ -125,8 +125,8 @@ struct Snapshot {
     taken_at: chrono::DateTime<Utc>,
     tables: Vec<TableEntry>,
     object_keys: Vec<ObjectKey>,
-    /// Data batches as `(id, last_offset)`: their chunks are found by listing.
-    batches: Vec<(i64, i64)>,
+    /// Data batches and their last readable offsets: their chunks are found by listing.
+    batches: Vec<(batch_chunks::Location, i64)>,
 }
 
 fn snapshot(
@@ -180,8 +180,12 @@ fn snapshot(
     })
 }
 
-/// A data batch row's id and last readable offset.
-fn data_batch(table: &str, columns: &[Column], row: &[Value]) -> Option<(i64, i64)> {
+/// A data batch row's location and last readable offset.
+fn data_batch(
+    table: &str,
+    columns: &[Column],
+    row: &[Value],
+) -> Option<(batch_chunks::Location, i64)> {
     if table != "data_batches" {
         return None;
     }
@@ -189,16 +193,22 @@ fn data_batch(table: &str, columns: &[Column], row: &[Value]) -> Option<(i64, i6
         let at = columns.iter().position(|c| c.name == name)?;
         row.get(at)?.as_i64()
     };
-    Some((field("id")?, field("last_offset")?))
+    let batch = batch_chunks::Location {
+        package_id: field("package_id")?,
+        batch_id: field("id")?,
+    };
+    Some((batch, field("last_offset")?))
 }
 
 /// Adds the stored chunks of the snapshot's data batches, up to the offset each row made
 /// readable; chunks written after the snapshot are left out.
 fn add_batch_chunks(handle: &Handle, store: &Store, snapshot: &mut Snapshot) -> anyhow::Result<()> {
-    for &(id, last_offset) in &snapshot.batches {
+    for &(batch, last_offset) in &snapshot.batches {
         let chunks = handle
-            .block_on(batch_chunks::readable(store, id, 0, last_offset))
-            .with_context(|| format!("listing the stored chunks of data batch {id}"))?;
+            .block_on(batch_chunks::readable(store, batch, 0, last_offset))
+            .with_context(|| {
+                format!("listing the stored chunks of data batch {}", batch.batch_id)
+            })?;
         snapshot.object_keys.extend(chunks);
     }
     snapshot.object_keys.sort();
