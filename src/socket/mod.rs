@@ -18,7 +18,7 @@ pub mod wire;
 use std::sync::{Arc, Mutex};
 
 use serde::Deserialize;
-use socketioxide::extract::{SocketRef, TryData};
+use socketioxide::extract::{Event, SocketRef, TryData};
 use socketioxide::layer::SocketIoLayer;
 use socketioxide::{ParserConfig, SocketIo};
 
@@ -87,6 +87,9 @@ async fn connect(state: AppState, socket: SocketRef, handshake: Handshake) {
     upload::register(&socket, &connection);
     fetch::register(&socket, &connection);
     streams::register(&socket, &connection);
+    socket.on_fallback(async |Event(event): Event| {
+        tracing::debug!(event, "unhandled Socket.IO event");
+    });
     socket.on_disconnect(move || {
         let connection = connection.clone();
         async move { upload::close_all(&connection).await }
