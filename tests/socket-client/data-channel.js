@@ -9,7 +9,7 @@
 //   CATALOG       catalog holding sensor-readings and orders-large (public) and people-unicode
 //                 (private), each published with SCHEMA_AND_DATA
 //   DATA_DIR      folder of the fixture CSV files
-//   SCENARIOS     optional comma-separated subset of the scenario names below
+//   SCENARIOS     optional subset of the scenario names below, separated by `|`
 //
 // Prints `ok <scenario>` per passing scenario and `figure <name>=<value>` lines; exits 1 with
 // `FAILED <scenario>: <reason>` on the first failure.
@@ -443,7 +443,7 @@ const scenarios = {
 };
 
 async function main() {
-    const chosen = process.env.SCENARIOS ? process.env.SCENARIOS.split(",") : Object.keys(scenarios);
+    const chosen = process.env.SCENARIOS ? process.env.SCENARIOS.split("|") : Object.keys(scenarios);
     for (const name of chosen) {
         const scenario = scenarios[name];
         if (!scenario) throw new Error(`no scenario named ${name}`);
