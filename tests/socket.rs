@@ -20,7 +20,7 @@ use support::publish::{cli_publish, get_package, package_row, update_catalog, up
 use support::server::{As, TestConfig, TestServer};
 
 /// Every scenario of `data-channel.js`; each must report `ok`.
-const SCENARIOS: [&str; 9] = [
+const SCENARIOS: [&str; 10] = [
     "handshake with a bad API key is refused",
     "a JWT in auth.bearer connects and a bad one is refused",
     "sensor-readings round trip with dates and nulls",
@@ -28,6 +28,7 @@ const SCENARIOS: [&str; 9] = [
     "orders-large 200,000 rows up and down",
     "anonymous fetch of a public package works and of a private one is refused",
     "upload without EDIT is refused",
+    "an unknown package or schema is refused",
     "a second concurrent uploader gets streamLocked",
     "a connection dropped mid-upload leaves the acknowledged records readable",
 ];

@@ -237,6 +237,35 @@ mod tests {
         assert_eq!(decode(&encode(&records).unwrap()).unwrap(), records);
     }
 
+    /// The original's reader failed on a date split across two 16 KiB reads of the gunzipped
+    /// stream; chunks are decoded from the whole decompressed buffer instead.
+    #[test]
+    fn a_date_across_a_16_kib_boundary_of_the_decompressed_data_is_read_whole() {
+        const BOUNDARY: usize = 16 * 1024;
+        for pad in 0..16 {
+            let records: Vec<OffsetRecord> = (0..400)
+                .map(|offset| OffsetRecord {
+                    offset,
+                    record: rmpv::Value::Map(vec![
+                        ("pad".into(), "x".repeat(20 + pad).into()),
+                        ("at".into(), date(1_767_225_600_000 + offset)),
+                    ]),
+                })
+                .collect();
+            let stored = encode(&records).unwrap();
+            let plain = zstd::stream::decode_all(stored.as_slice()).unwrap();
+            let straddles = plain
+                .windows(2)
+                .enumerate()
+                .any(|(at, pair)| pair == [0xd7, 0x00] && at < BOUNDARY && at + 10 > BOUNDARY);
+            if straddles {
+                assert_eq!(decode(&stored).unwrap(), records);
+                return;
+            }
+        }
+        panic!("no padding put a date across the boundary");
+    }
+
     #[test]
     fn chunk_keys_sort_in_offset_order_and_give_their_offset_back() {
         let batch = Location {

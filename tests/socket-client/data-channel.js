@@ -394,6 +394,26 @@ const scenarios = {
         anonymous.close();
     },
 
+    async "an unknown package or schema is refused"() {
+        const socket = await owner();
+        const start = (schemaStreamIdentifier) =>
+            request(socket, "startDataUpload", {
+                requestType: "startDataUpload",
+                schemaStreamIdentifier,
+                newBatch: true,
+                updateMethod: "BATCH_FULL_SET"
+            });
+        const missing = await start({ ...streamOf("sensor-readings"), packageSlug: "no-such-package" });
+        if (expectError(missing, "notFound").message !== "PACKAGE_OR_CATALOG_NOT_FOUND") {
+            throw new Error(`missing package refused with ${missing.message}`);
+        }
+        const schema = await start({ ...streamOf("sensor-readings"), schemaTitle: "no-such-schema" });
+        if (!expectError(schema, "notValid").message.startsWith("SCHEMA_NOT_VALID")) {
+            throw new Error(`unknown schema refused with ${schema.message}`);
+        }
+        socket.close();
+    },
+
     async "a second concurrent uploader gets streamLocked"() {
         const first = await owner();
         const second = await owner();
