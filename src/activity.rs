@@ -62,6 +62,9 @@ pub struct ActivityEvent {
     pub target_batch_number: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target_group_slug: Option<String>,
+    /// The data batch acted on; stored with the row, not printed.
+    #[serde(skip)]
+    pub target_data_batch_id: Option<i64>,
 }
 
 impl ActivityEvent {
@@ -143,7 +146,7 @@ fn row(user_id: i64, event: &ActivityEvent) -> activity_log::ActiveModel {
         target_collection_id: Set(event.target_collection_id),
         target_package_issue_id: Set(event.target_package_issue_id),
         target_group_id: Set(event.target_group_id),
-        target_data_batch_id: Set(None),
+        target_data_batch_id: Set(event.target_data_batch_id),
         properties_edited: Set(json(&event.properties_edited)),
         removed_item_name: Set(event.removed_item_name.clone()),
         removed_item_id: Set(event.removed_item_id),

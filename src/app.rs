@@ -23,6 +23,7 @@ use crate::domain::views::{self, ViewCounts};
 use crate::email::{Mailer, SiteInfo};
 use crate::graphql::RegistrySchema;
 use crate::graphql::response::RootFields;
+use crate::socket::locks::StreamLocks;
 use crate::storage::{self, Store};
 
 /// Everything a request handler needs; cheap to clone.
@@ -44,6 +45,8 @@ pub struct Shared {
     pub files: FileCache,
     /// Package views not yet written.
     pub views: ViewCounts,
+    /// Streams with an upload in progress.
+    pub stream_locks: StreamLocks,
 }
 
 impl std::ops::Deref for AppState {
@@ -119,6 +122,7 @@ impl Server {
             root_fields,
             files: FileCache::default(),
             views: ViewCounts::default(),
+            stream_locks: StreamLocks::default(),
         };
         let state = AppState(Arc::new(shared));
         let (stop, task) = spawn_server(listener, state.clone());

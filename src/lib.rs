@@ -16,4 +16,5 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod logging;
+pub mod socket;
 pub mod storage;

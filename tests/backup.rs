@@ -11,6 +11,8 @@ use std::process::Stdio;
 use datapm_registry::config::DatabaseTarget;
 use datapm_registry::domain::archive::manifest::Manifest;
 use datapm_registry::domain::archive::schema::DERIVED_TABLES;
+use datapm_registry::domain::batch_chunks::{self, OffsetRecord};
+use datapm_registry::domain::batches::{self, StreamKey};
 use datapm_registry::storage::StorageEnv;
 use sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::{Value, json};
@@ -214,7 +216,7 @@ async fn round_trip(from: Backend, to: Backend) {
     let restored = datapm(&target, &["restore", "--from", archive.to_str().unwrap()]).await;
     assert_eq!(restored.code, 0, "{restored:#?}");
     assert!(
-        restored.stdout.starts_with("restored 11 tables"),
+        restored.stdout.starts_with("restored 12 tables"),
         "{restored:#?}"
     );
     let again = work.path().join("again.tar.zst");
@@ -340,7 +342,62 @@ async fn tables_in(database: &DatabaseTarget) -> BTreeSet<String> {
         .collect()
 }
 
+/// A data batch of ada/countries with records 0..=9 readable and a chunk from 10 on written but
+/// never committed (an upload cut off mid-way); the chunk keys of both.
+async fn batch_with_a_cut_off_upload(server: &TestServer) -> (String, String) {
+    let state = server.state();
+    let package = support::publish::package_row(server, "ada", "countries")
+        .await
+        .unwrap();
+    let stream = StreamKey {
+        package_id: package.id,
+        major_version: 1,
+        schema_title: "countries".into(),
+        source_type: "file".into(),
+        source_slug: "file".into(),
+        stream_set_slug: "countries".into(),
+        stream_slug: "countries".into(),
+    };
+    let author = package.creator_id.unwrap();
+    let row = batches::create(&state.db, &stream, "BATCH_FULL_SET", author)
+        .await
+        .unwrap();
+    let records = |range: std::ops::Range<i64>| -> Vec<OffsetRecord> {
+        range
+            .map(|offset| OffsetRecord {
+                offset,
+                record: rmpv::Value::from(offset),
+            })
+            .collect()
+    };
+    batch_chunks::write(&state.store, (&row).into(), &records(0..10))
+        .await
+        .unwrap();
+    batches::commit_offset(&state.db, row.id, 9).await.unwrap();
+    batch_chunks::write(&state.store, (&row).into(), &records(10..20))
+        .await
+        .unwrap();
+    let key = |first| batch_chunks::key((&row).into(), first).to_string();
+    (key(0), key(10))
+}
+
 on_both_databases! {
+    async fn stored_data_is_archived_up_to_the_offset_its_batch_made_readable(backend: Backend) {
+        let server = TestConfig::new(backend).start().await;
+        let ada = new_account(&server, "ada").await;
+        publish_fixture(&server, &ada.key(), "ada", "countries", "1.0.0").await;
+        let (readable, cut_off) = batch_with_a_cut_off_upload(&server).await;
+
+        let work = tempfile::tempdir().unwrap();
+        let archive = work.path().join("registry.tar.zst");
+        backup(&Place::of(&server), &archive).await;
+        let archived: Vec<String> =
+            manifest_of(&archive).objects.iter().map(|o| o.key.clone()).collect();
+        assert!(archived.contains(&readable), "{archived:?}");
+        assert!(!archived.contains(&cut_off), "{archived:?}");
+        server.finish().await;
+    }
+
     async fn a_table_added_to_the_schema_is_archived_without_being_named(backend: Backend) {
         let server = TestConfig::new(backend).start().await;
         new_account(&server, "ada").await;

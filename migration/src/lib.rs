@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261203_000001_create_accounts;
 mod m20261203_000002_create_packages;
 mod m20261203_000003_add_search;
+mod m20261204_000001_create_data_batches;
 mod m20261204_000002_index_package_slugs;
 
 /// Every migration, oldest first.
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000001_create_accounts::Migration),
             Box::new(m20261203_000002_create_packages::Migration),
             Box::new(m20261203_000003_add_search::Migration),
+            Box::new(m20261204_000001_create_data_batches::Migration),
             Box::new(m20261204_000002_index_package_slugs::Migration),
         ]
     }

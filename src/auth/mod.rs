@@ -110,7 +110,8 @@ pub async fn by_api_key(state: &AppState, key: &str) -> Result<Viewer, AuthFailu
     Ok(viewer_for(owner))
 }
 
-async fn by_token(state: &AppState, token: &str) -> Result<Option<Viewer>, AuthFailure> {
+/// The user a JWT names, or `None` when that user no longer exists.
+pub async fn by_token(state: &AppState, token: &str) -> Result<Option<Viewer>, AuthFailure> {
     let user_id = state.jwt.verify(token)?;
     let found = user::Entity::find_by_id(user_id)
         .one(&state.db)

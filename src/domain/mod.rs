@@ -7,10 +7,13 @@
 //! - `catalogs`, `packages`, `versions`: what is published; `package_file` reads the files.
 //! - `search`, `autocomplete`: finding packages, catalogs and people.
 //! - `file_cache`, `views`: package-file texts kept in memory, and view counts written in batches.
+//! - `batches`, `batch_chunks`: data kept in the registry, its batch rows and stored chunks.
 
 pub mod api_keys;
 pub mod archive;
 pub mod autocomplete;
+pub mod batch_chunks;
+pub mod batches;
 pub mod catalogs;
 pub mod credentials;
 pub mod file_cache;

@@ -5,6 +5,7 @@ pub mod activity_log;
 pub mod api_key;
 pub mod catalog;
 pub mod catalog_permission;
+pub mod data_batch;
 pub mod package;
 pub mod package_permission;
 pub mod user;

@@ -1,5 +1,5 @@
-//! The HTTP surface: `/graphql`, health and readiness, `robots.txt`, and the catch-all that
-//! tells DataPM clients a host is a registry.
+//! The HTTP surface: `/graphql`, the Socket.IO data channel at `/ws/` (in `socket`), health and
+//! readiness, `robots.txt`, and the catch-all that tells DataPM clients a host is a registry.
 
 mod graphql;
 mod middleware;
@@ -42,7 +42,9 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static(value),
         ));
     }
+    let socket = crate::socket::layer(state.clone());
     router
         .layer(axum::middleware::from_fn(middleware::log_request))
+        .layer(socket)
         .with_state(state)
 }

@@ -25,6 +25,7 @@ use super::manifest::{
     Column, FORMAT, FORMAT_VERSION, MANIFEST_ENTRY, Manifest, ObjectEntry, TableEntry,
 };
 use super::{Progress, SERVER_VERSION, rows, schema};
+use crate::domain::batch_chunks;
 use crate::storage::{ObjectKey, StorageError, Store};
 
 /// zstd's default level: the speed of `zstd` on the command line.
@@ -75,7 +76,8 @@ fn write_blocking(
     let mut spool = tempfile::tempfile_in(&spool_dir)
         .with_context(|| format!("cannot make a temporary file in {}", spool_dir.display()))?;
 
-    let snapshot = snapshot(handle, db, &mut spool, progress)?;
+    let mut snapshot = snapshot(handle, db, &mut spool, progress)?;
+    add_batch_chunks(handle, store, &mut snapshot)?;
     let objects = checksum_objects(handle, store, &snapshot.object_keys, progress)?;
     let manifest = Manifest {
         format: FORMAT.into(),
@@ -123,6 +125,8 @@ struct Snapshot {
     taken_at: chrono::DateTime<Utc>,
     tables: Vec<TableEntry>,
     object_keys: Vec<ObjectKey>,
+    /// Data batches and their last readable offsets: their chunks are found by listing.
+    batches: Vec<(batch_chunks::Location, i64)>,
 }
 
 fn snapshot(
@@ -141,6 +145,7 @@ fn snapshot(
 
     let mut entries = Vec::with_capacity(tables.len());
     let mut object_keys = Vec::new();
+    let mut batches = Vec::new();
     let mut out = BufWriter::new(&mut *spool);
     for table in &tables {
         let mut tally = TallyWriter {
@@ -149,6 +154,7 @@ fn snapshot(
         };
         let rows = rows::dump(handle, &txn, table, &mut tally, |row, bytes| {
             object_keys.extend(referenced_object(&table.name, &table.columns, row));
+            batches.extend(data_batch(&table.name, &table.columns, row));
             progress.advance(bytes, 1);
         })?;
         entries.push(TableEntry {
@@ -170,7 +176,44 @@ fn snapshot(
         taken_at,
         tables: entries,
         object_keys,
+        batches,
     })
+}
+
+/// A data batch row's location and last readable offset.
+fn data_batch(
+    table: &str,
+    columns: &[Column],
+    row: &[Value],
+) -> Option<(batch_chunks::Location, i64)> {
+    if table != "data_batches" {
+        return None;
+    }
+    let field = |name: &str| {
+        let at = columns.iter().position(|c| c.name == name)?;
+        row.get(at)?.as_i64()
+    };
+    let batch = batch_chunks::Location {
+        package_id: field("package_id")?,
+        batch_id: field("id")?,
+    };
+    Some((batch, field("last_offset")?))
+}
+
+/// Adds the stored chunks of the snapshot's data batches, up to the offset each row made
+/// readable; chunks written after the snapshot are left out.
+fn add_batch_chunks(handle: &Handle, store: &Store, snapshot: &mut Snapshot) -> anyhow::Result<()> {
+    for &(batch, last_offset) in &snapshot.batches {
+        let chunks = handle
+            .block_on(batch_chunks::readable(store, batch, 0, last_offset))
+            .with_context(|| {
+                format!("listing the stored chunks of data batch {}", batch.batch_id)
+            })?;
+        snapshot.object_keys.extend(chunks);
+    }
+    snapshot.object_keys.sort();
+    snapshot.object_keys.dedup();
+    Ok(())
 }
 
 /// One transaction that sees the database as it was when it began: on SQLite the first read
@@ -189,7 +232,7 @@ async fn read_only(db: &DatabaseConnection) -> Result<DatabaseTransaction, sea_o
 }
 
 /// The stored object a row refers to, if any. Today that is a version's package file; images
-/// and data batches join here when the registry stores them.
+/// join here when the registry stores them. Data batches refer to several (`add_batch_chunks`).
 fn referenced_object(table: &str, columns: &[Column], row: &[Value]) -> Option<ObjectKey> {
     let field = |name: &str| {
         let at = columns.iter().position(|c| c.name == name)?;
