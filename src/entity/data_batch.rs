@@ -1,7 +1,8 @@
 use sea_orm::entity::prelude::*;
 
 /// One batch of records of a stream, for one major version of a package. Its records are in
-/// storage under `data/<id>/`; only offsets up to `last_offset` are readable.
+/// storage under `package/<package id>/data/<batch id>/`; only offsets up to `last_offset` are
+/// readable.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "data_batches")]
 pub struct Model {

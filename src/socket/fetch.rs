@@ -98,7 +98,7 @@ async fn open(
     let batch = batches::find(&connection.state.db, &stream, id.batch)
         .await
         .map_err(refusal)?
-        .ok_or_else(|| Refusal::new(ErrorType::NotFound, "BATCH_NOT_FOUND"))?;
+        .ok_or_else(|| Refusal::new(ErrorType::ServerError, "BATCH_NOT_FOUND"))?;
 
     let channel = channel_name(&id);
     let fetch = Arc::new(Fetch {
@@ -191,10 +191,10 @@ impl Fetch {
         );
         record(state, event).await;
 
-        if let Err(refused) = self.send_batch(&socket, &batch, from).await {
-            return self.fail(&socket, refused).await;
+        match self.send_batch(&socket, &batch, from).await {
+            Ok(()) => self.finish(&socket).await,
+            Err(refused) => self.fail(&socket, refused).await,
         }
-        self.finish(&socket).await;
         let event = batch_event(
             "DATA_BATCH_DOWNLOAD_STOPPED",
             user_id,
@@ -210,7 +210,7 @@ impl Fetch {
             .one(&self.connection.state.db)
             .await
             .map_err(|e| refusal(e.into()))?
-            .ok_or_else(|| Refusal::new(ErrorType::NotFound, "BATCH_NOT_FOUND"))
+            .ok_or_else(|| Refusal::new(ErrorType::ServerError, "BATCH_NOT_FOUND"))
     }
 
     /// Reads chunk after chunk up to the offset the batch had when the fetch started.
@@ -224,7 +224,10 @@ impl Fetch {
         let last = batch.last_offset;
         let chunks = batch_chunks::readable(store, batch.into(), from, last)
             .await
-            .map_err(|e| refusal(e.into()))?;
+            .map_err(|error| {
+                tracing::error!(%error, "the stored data chunks could not be listed");
+                Refusal::new(ErrorType::ServerError, "ERROR_READING_DATA")
+            })?;
         for key in chunks {
             let records = batch_chunks::read(store, &key, from, last)
                 .await

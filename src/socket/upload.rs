@@ -3,7 +3,7 @@
 //! readable one, whatever happens to the connection or the server afterwards.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
 use socketioxide::extract::{AckSender, SocketRef, TryData};
@@ -55,6 +55,7 @@ pub struct Upload {
     batch: data_batch::Model,
     progress: tokio::sync::Mutex<Progress>,
     waiting: AtomicUsize,
+    stopped: AtomicBool,
 }
 
 /// Where an upload is: the last offset stored, and the stream lock while it runs.
@@ -137,13 +138,14 @@ async fn start(
         }),
         batch,
         waiting: AtomicUsize::new(0),
+        stopped: AtomicBool::new(false),
     });
     listen(socket, &upload);
-    connection
-        .uploads
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push(upload.clone());
+    {
+        let mut uploads = connection.uploads.lock().unwrap_or_else(|e| e.into_inner());
+        uploads.retain(|earlier| !earlier.stopped.load(Ordering::SeqCst));
+        uploads.push(upload.clone());
+    }
     let event = batch_event(
         "DATA_BATCH_UPLOAD_STARTED",
         Some(user_id),
@@ -172,7 +174,11 @@ async fn check_stream(
     let Some(latest) = latest else {
         return Err(Refusal::new(
             ErrorType::NotValid,
-            "This package has no versions. Publish a version of this package first",
+            format!(
+                "This package has no version {major}.x.x. Publish a version {major} of this \
+                 package first",
+                major = id.major_version
+            ),
         ));
     };
     let titles = schema_titles(&connection.state, &latest).await?;
@@ -332,13 +338,21 @@ impl Upload {
         let Some(last) = records.last().map(|r| r.offset) else {
             return Ok(());
         };
-        let store = &self.state.store;
-        batch_chunks::write(store, (&self.batch).into(), &records)
-            .await
-            .map_err(|e| refusal(e.into()))?;
-        batches::commit_offset(&self.state.db, self.batch.id, last)
-            .await
-            .map_err(refusal)?;
+        let stored = async {
+            let store = &self.state.store;
+            batch_chunks::write(store, (&self.batch).into(), &records)
+                .await
+                .map_err(|e| refusal(e.into()))?;
+            batches::commit_offset(&self.state.db, self.batch.id, last)
+                .await
+                .map_err(refusal)
+        };
+        if let Err(refused) = stored.await {
+            // Whether the chunk made it is unknown, so the upload ends here; the next one
+            // removes any chunk past the batch's last readable offset before it starts.
+            self.stop_locked(&mut progress).await;
+            return Err(refused);
+        }
         progress.last_offset = last;
         Ok(())
     }
@@ -353,6 +367,7 @@ impl Upload {
         if progress.lock.take().is_none() {
             return;
         }
+        self.stopped.store(true, Ordering::SeqCst);
         let event = batch_event(
             "DATA_BATCH_UPLOAD_STOPPED",
             Some(self.user_id),

@@ -364,6 +364,15 @@ const scenarios = {
 
         const anonymous = await connect();
         expectError(await openFetch(anonymous, started.batchIdentifier), "notAuthorized");
+        const privateVersion = { registryUrl: REGISTRY_URL, catalogSlug: CATALOG, packageSlug: "people-unicode", majorVersion: 1 };
+        for (const requestType of ["schemaInfoRequest", "packageVersionSinkStateRequest"]) {
+            const answer = await request(anonymous, requestType, { requestType, identifier: privateVersion });
+            expectError(answer, "notAuthorized");
+        }
+        const missing = await openFetch(anonymous, { ...streamOf("sensor-readings"), batch: 99 });
+        if (expectError(missing, "serverError").message !== "BATCH_NOT_FOUND") {
+            throw new Error(`a missing batch refused with ${missing.message}`);
+        }
         const publicBatch = { ...streamOf("sensor-readings"), batch: 1 };
         const received = await fetchBatch(anonymous, publicBatch, 0);
         compare(received, records("sensor-readings.csv"), 0);
@@ -379,9 +388,15 @@ const scenarios = {
             updateMethod: "BATCH_FULL_SET"
         });
         expectError(answer, "notAuthorized");
+        const choice = {
+            requestType: "setStreamActiveBatchesRequest",
+            batchIdentifiers: [{ ...streamOf("sensor-readings"), batch: 1 }]
+        };
+        expectError(await request(reader, "setStreamActiveBatchesRequest", choice), "notAuthorized");
         reader.close();
 
         const anonymous = await connect();
+        expectError(await request(anonymous, "setStreamActiveBatchesRequest", choice), "notAuthorized");
         const refused = await request(anonymous, "startDataUpload", {
             requestType: "startDataUpload",
             schemaStreamIdentifier: streamOf("sensor-readings"),
