@@ -110,6 +110,7 @@ impl Server {
         let schema = crate::graphql::build_schema();
         let root_fields = RootFields::of(&schema).await;
         let throttle = LoginThrottle::default();
+        let stream_locks = StreamLocks::new(db.clone());
         let shared = Shared {
             config,
             db,
@@ -122,7 +123,7 @@ impl Server {
             root_fields,
             files: FileCache::default(),
             views: ViewCounts::default(),
-            stream_locks: StreamLocks::default(),
+            stream_locks,
         };
         let state = AppState(Arc::new(shared));
         let (stop, task) = spawn_server(listener, state.clone());

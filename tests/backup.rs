@@ -216,7 +216,7 @@ async fn round_trip(from: Backend, to: Backend) {
     let restored = datapm(&target, &["restore", "--from", archive.to_str().unwrap()]).await;
     assert_eq!(restored.code, 0, "{restored:#?}");
     assert!(
-        restored.stdout.starts_with("restored 12 tables"),
+        restored.stdout.starts_with("restored 13 tables"),
         "{restored:#?}"
     );
     let again = work.path().join("again.tar.zst");

@@ -12,7 +12,8 @@ use std::process::Output;
 use datapm_registry::domain::batch_chunks::{self, OffsetRecord};
 use datapm_registry::domain::batches::{self, StreamKey};
 use datapm_registry::entity::activity_log;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use datapm_registry::socket::locks::StreamLocks;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use support::accounts::{Account, new_account};
 use support::package_files::{cli_publish_body_to, fixture, fixtures_dir};
@@ -205,6 +206,52 @@ on_both_databases! {
         assert_eq!(deleted.body, json!({ "data": { "deletePackage": null } }));
         let left = state.store.list(&batch_chunks::prefix((&row).into())).await.unwrap();
         assert!(left.is_empty(), "{left:?}");
+        server.finish().await;
+    }
+
+    async fn servers_sharing_a_database_let_one_upload_at_a_time_hold_a_stream(backend: Backend) {
+        let server = TestConfig::new(backend).start().await;
+        let db = server.state().db.clone();
+        // Two servers' lock tables over the one database.
+        let (here, there) = (StreamLocks::new(db.clone()), StreamLocks::new(db.clone()));
+        let stream = StreamKey {
+            package_id: 7,
+            major_version: 1,
+            schema_title: "readings".into(),
+            source_type: "file".into(),
+            source_slug: "file".into(),
+            stream_set_slug: "readings".into(),
+            stream_slug: "readings".into(),
+        };
+        let other_stream = StreamKey { major_version: 2, ..stream.clone() };
+
+        let held = here.try_lock(&stream).await.unwrap().expect("a free stream is leased");
+        assert!(there.try_lock(&stream).await.unwrap().is_none(), "a held stream is refused");
+        let other = there.try_lock(&other_stream).await.unwrap();
+        assert!(other.is_some(), "another major version is another stream");
+        assert!(held.renew().await.unwrap());
+        held.release().await.unwrap();
+        let taken = there.try_lock(&stream).await.unwrap().expect("a released stream is free");
+
+        // The holder's server died: its lease lapses, another takes the stream over, and the
+        // first holder's renewal and release no longer touch it.
+        db.execute_unprepared("UPDATE stream_uploads SET expires_at = 0").await.unwrap();
+        let after = here.try_lock(&stream).await.unwrap().expect("a lapsed lease is taken over");
+        assert!(!taken.renew().await.unwrap(), "the lapsed holder learns it lost the stream");
+        taken.release().await.unwrap();
+        assert!(there.try_lock(&stream).await.unwrap().is_none(), "the new lease stands");
+
+        // A lease dropped without release is given up in the background.
+        drop(after);
+        let mut free = None;
+        for _ in 0..50 {
+            free = there.try_lock(&stream).await.unwrap();
+            if free.is_some() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert!(free.is_some(), "a dropped lease was given up");
         server.finish().await;
     }
 }

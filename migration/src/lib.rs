@@ -10,6 +10,7 @@ mod m20261203_000002_create_packages;
 mod m20261203_000003_add_search;
 mod m20261204_000001_create_data_batches;
 mod m20261204_000002_index_package_slugs;
+mod m20261204_000003_create_stream_uploads;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000003_add_search::Migration),
             Box::new(m20261204_000001_create_data_batches::Migration),
             Box::new(m20261204_000002_index_package_slugs::Migration),
+            Box::new(m20261204_000003_create_stream_uploads::Migration),
         ]
     }
 }

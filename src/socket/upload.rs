@@ -116,6 +116,8 @@ async fn start(
         .state
         .stream_locks
         .try_lock(&stream)
+        .await
+        .map_err(|e| refusal(e.into()))?
         .ok_or_else(|| {
             Refusal::new(
                 ErrorType::StreamLocked,
@@ -339,6 +341,7 @@ impl Upload {
             return Ok(());
         };
         let stored = async {
+            self.renew(&progress).await?;
             let store = &self.state.store;
             batch_chunks::write(store, (&self.batch).into(), &records)
                 .await
@@ -363,9 +366,31 @@ impl Upload {
         self.stop_locked(&mut progress).await;
     }
 
+    /// Renews the lease on the stream before a message is stored; refuses when the lease
+    /// lapsed and another upload took the stream meanwhile.
+    async fn renew(&self, progress: &Progress) -> Result<(), Refusal> {
+        let Some(lock) = &progress.lock else {
+            return Ok(());
+        };
+        if lock.renew().await.map_err(|e| refusal(e.into()))? {
+            return Ok(());
+        }
+        Err(Refusal::new(
+            ErrorType::StreamLocked,
+            format!(
+                "The upload on {} waited too long between messages and another session took \
+                 the stream; start a new upload",
+                self.channel
+            ),
+        ))
+    }
+
     async fn stop_locked(&self, progress: &mut Progress) {
-        if progress.lock.take().is_none() {
+        let Some(lock) = progress.lock.take() else {
             return;
+        };
+        if let Err(error) = lock.release().await {
+            tracing::warn!(%error, channel = %self.channel, "a stream lease could not be given up; it lapses on its own");
         }
         self.stopped.store(true, Ordering::SeqCst);
         let event = batch_event(
